@@ -1,0 +1,52 @@
+"""Pure optimisation on numbers. Never imports ``matcher``."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from solvers.greedy import solve_greedy
+from solvers.mincostflow import SolverFailure, solve_min_cost_flow
+from solvers.problem import SCORE_SCALE, AssignmentProblem, Objective, ProblemError
+from solvers.solution import Solution, Status
+
+
+class AssignmentSolver(Protocol):
+    def __call__(self, problem: AssignmentProblem, *, time_limit: float | None = ...,
+                 seed: int = ...) -> Solution: ...
+
+
+#: Every assignment method by name. An unknown name is an error, never a fallback.
+ASSIGNMENT_METHODS: dict[str, AssignmentSolver] = {
+    "min_cost_flow": solve_min_cost_flow,
+    "greedy": solve_greedy,
+}
+
+
+class UnknownMethodError(ValueError):
+    """A method name that is not in the registry."""
+
+
+def solve_assignment(problem: AssignmentProblem, method: str = "min_cost_flow", *,
+                     time_limit: float | None = None, seed: int = 0) -> Solution:
+    """Solve ``problem`` with the named method."""
+    try:
+        solver = ASSIGNMENT_METHODS[method]
+    except KeyError:
+        known = ", ".join(sorted(ASSIGNMENT_METHODS))
+        raise UnknownMethodError(f"unknown assignment method {method!r}; known: {known}") from None
+    return solver(problem, time_limit=time_limit, seed=seed)
+
+
+__all__ = [
+    "ASSIGNMENT_METHODS",
+    "SCORE_SCALE",
+    "AssignmentProblem",
+    "AssignmentSolver",
+    "Objective",
+    "ProblemError",
+    "Solution",
+    "SolverFailure",
+    "Status",
+    "UnknownMethodError",
+    "solve_assignment",
+]

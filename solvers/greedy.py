@@ -1,0 +1,40 @@
+"""The coordinator's spreadsheet method: highest match % first. A baseline, not a method
+we recommend: it gives no bound and can strand people an exact method would place."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from solvers.problem import AssignmentProblem
+from solvers.solution import Solution, Status
+
+
+def solve_greedy(problem: AssignmentProblem, *, time_limit: float | None = None,
+                 seed: int = 0) -> Solution:
+    """Take arcs by decreasing weight while both ends have room (ties by arc order)."""
+    del time_limit, seed
+    started = time.perf_counter()
+    order = np.argsort(-problem.integer_weights(), kind="stable")
+    left_room = problem.left_demand.copy()
+    right_room = problem.right_capacity.copy()
+    arc_left, arc_right = problem.arc_left, problem.arc_right
+    chosen: list[int] = []
+    # A Python loop over arcs: this is the baseline being measured, kept literal.
+    for k in order.tolist():
+        i, j = arc_left[k], arc_right[k]
+        if left_room[i] > 0 and right_room[j] > 0:
+            left_room[i] -= 1
+            right_room[j] -= 1
+            chosen.append(k)
+    chosen_arcs = np.sort(np.asarray(chosen, dtype=np.int64))
+    return Solution(
+        method="greedy",
+        status=Status.FEASIBLE,
+        chosen_arcs=chosen_arcs,
+        objective=float(problem.arc_weight[chosen_arcs].sum()),
+        assigned=int(chosen_arcs.shape[0]),
+        bound=None,
+        wall_time=time.perf_counter() - started,
+    )

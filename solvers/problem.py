@@ -1,0 +1,87 @@
+"""Numeric problem types. Solvers see arrays only: no people, no ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: Scores are optimised as integers: ``round(weight * SCORE_SCALE)``. A weight in [0, 1]
+#: becomes 0..10_000, so two solutions closer than 1e-4 per pair may tie. Solutions are
+#: exactly optimal for the rounded weights (documented in the README).
+SCORE_SCALE = 10_000
+
+
+class Objective(StrEnum):
+    """What an assignment maximises."""
+
+    #: As many (left, right) units assigned as possible, then the highest total weight.
+    COVERAGE = "coverage"
+    #: The highest total weight; a unit stays unassigned when that helps the total.
+    TOTAL = "total"
+
+
+class ProblemError(ValueError):
+    """The numbers given to a solver are inconsistent (shapes, negative capacities...)."""
+
+
+@dataclass(frozen=True)
+class AssignmentProblem:
+    """Capacitated bipartite assignment on a sparse candidate graph.
+
+    Left node ``i`` wants ``left_demand[i]`` partners, right node ``j`` takes at most
+    ``right_capacity[j]``; arc ``k`` joins ``arc_left[k]`` and ``arc_right[k]`` with weight
+    ``arc_weight[k]`` in [0, 1] and can be used once (the same two never pair twice).
+    """
+
+    left_demand: IntArray
+    right_capacity: IntArray
+    arc_left: IntArray
+    arc_right: IntArray
+    arc_weight: FloatArray
+    objective: Objective = Objective.COVERAGE
+
+    def __post_init__(self) -> None:
+        for name in ("left_demand", "right_capacity", "arc_left", "arc_right", "arc_weight"):
+            value = np.asarray(getattr(self, name))
+            if value.ndim != 1:
+                raise ProblemError(f"{name} must be one-dimensional, got shape {value.shape}")
+            object.__setattr__(self, name, value)
+        n_arcs = self.arc_left.shape[0]
+        if self.arc_right.shape[0] != n_arcs or self.arc_weight.shape[0] != n_arcs:
+            raise ProblemError("arc_left, arc_right and arc_weight must have the same length")
+        if (self.left_demand < 0).any() or (self.right_capacity < 0).any():
+            raise ProblemError("demands and capacities must be >= 0")
+        if n_arcs:
+            if self.arc_left.min() < 0 or self.arc_left.max() >= self.n_left:
+                raise ProblemError("arc_left holds an index outside 0..n_left-1")
+            if self.arc_right.min() < 0 or self.arc_right.max() >= self.n_right:
+                raise ProblemError("arc_right holds an index outside 0..n_right-1")
+            if not np.isfinite(self.arc_weight).all():
+                raise ProblemError("arc_weight must be finite")
+            if self.arc_weight.min() < 0 or self.arc_weight.max() > 1:
+                raise ProblemError("arc_weight must lie in [0, 1]")
+            key = self.arc_left * max(self.n_right, 1) + self.arc_right
+            if np.unique(key).shape[0] != n_arcs:
+                raise ProblemError("an arc (left, right) appears twice")
+
+    @property
+    def n_left(self) -> int:
+        return int(self.left_demand.shape[0])
+
+    @property
+    def n_right(self) -> int:
+        return int(self.right_capacity.shape[0])
+
+    @property
+    def n_arcs(self) -> int:
+        return int(self.arc_left.shape[0])
+
+    def integer_weights(self) -> IntArray:
+        """The weights the solvers optimise (see ``SCORE_SCALE``)."""
+        return np.rint(self.arc_weight * SCORE_SCALE).astype(np.int64)

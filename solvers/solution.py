@@ -1,0 +1,50 @@
+"""The typed result every solver returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+
+
+class Status(StrEnum):
+    """What a solver proved about its answer."""
+
+    #: Proven optimal (exact flow, or a bound equal to the objective).
+    OPTIMAL = "optimal"
+    #: A valid assignment without proof of optimality; see ``bound`` and ``gap``.
+    FEASIBLE = "feasible"
+    #: No valid assignment exists.
+    INFEASIBLE = "infeasible"
+    #: The time limit ran out before any valid assignment was found.
+    TIMED_OUT = "timed_out"
+
+
+@dataclass(frozen=True)
+class Solution:
+    """An assignment: which arcs are used, and what is known about its quality.
+
+    ``objective`` is the total of the chosen arcs' original weights; ``assigned`` the number
+    of chosen arcs. ``bound`` is an upper bound on the best total weight among solutions
+    with the same coverage, when the method has one (for exact methods it equals the
+    objective, up to the integer scaling of weights).
+    """
+
+    method: str
+    status: Status
+    chosen_arcs: npt.NDArray[np.int64]
+    objective: float
+    assigned: int
+    bound: float | None
+    wall_time: float
+
+    @property
+    def gap(self) -> float | None:
+        """Relative gap between the bound and the objective (0 when proven optimal)."""
+        if self.bound is None:
+            return None
+        if self.bound == 0:
+            return 0.0
+        return max(0.0, (self.bound - self.objective) / abs(self.bound))
