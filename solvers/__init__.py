@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Protocol
 
 from solvers.greedy import solve_greedy
-from solvers.mincostflow import SolverFailure, solve_min_cost_flow
+from solvers.mincostflow import SolverFailureError, solve_min_cost_flow
 from solvers.problem import SCORE_SCALE, AssignmentProblem, Objective, ProblemError
 from solvers.solution import Solution, Status
 
 
 class AssignmentSolver(Protocol):
-    def __call__(self, problem: AssignmentProblem, *, time_limit: float | None = ...,
-                 seed: int = ...) -> Solution: ...
+    def __call__(
+        self, problem: AssignmentProblem, *, time_limit: float | None = ..., seed: int = ...
+    ) -> Solution: ...
 
 
 #: Every assignment method by name. An unknown name is an error, never a fallback.
@@ -26,8 +27,13 @@ class UnknownMethodError(ValueError):
     """A method name that is not in the registry."""
 
 
-def solve_assignment(problem: AssignmentProblem, method: str = "min_cost_flow", *,
-                     time_limit: float | None = None, seed: int = 0) -> Solution:
+def solve_assignment(
+    problem: AssignmentProblem,
+    method: str = "min_cost_flow",
+    *,
+    time_limit: float | None = None,
+    seed: int = 0,
+) -> Solution:
     """Solve ``problem`` with the named method."""
     try:
         solver = ASSIGNMENT_METHODS[method]
@@ -45,7 +51,7 @@ __all__ = [
     "Objective",
     "ProblemError",
     "Solution",
-    "SolverFailure",
+    "SolverFailureError",
     "Status",
     "UnknownMethodError",
     "solve_assignment",

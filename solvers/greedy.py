@@ -11,8 +11,9 @@ from solvers.problem import AssignmentProblem
 from solvers.solution import Solution, Status
 
 
-def solve_greedy(problem: AssignmentProblem, *, time_limit: float | None = None,
-                 seed: int = 0) -> Solution:
+def solve_greedy(
+    problem: AssignmentProblem, *, time_limit: float | None = None, seed: int = 0
+) -> Solution:
     """Take arcs by decreasing weight while both ends have room (ties by arc order)."""
     del time_limit, seed
     started = time.perf_counter()

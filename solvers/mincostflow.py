@@ -13,12 +13,13 @@ from solvers.solution import Solution, Status
 _MCF = min_cost_flow.SimpleMinCostFlow
 
 
-class SolverFailure(RuntimeError):
+class SolverFailureError(RuntimeError):
     """The backend reported a state that is neither a solution nor infeasibility."""
 
 
-def solve_min_cost_flow(problem: AssignmentProblem, *, time_limit: float | None = None,
-                        seed: int = 0) -> Solution:
+def solve_min_cost_flow(
+    problem: AssignmentProblem, *, time_limit: float | None = None, seed: int = 0
+) -> Solution:
     """Solve exactly; ``time_limit`` and ``seed`` are accepted for the common signature.
 
     Network: source -> left (capacity = demand) -> right (one unit per arc) -> sink
@@ -37,10 +38,7 @@ def solve_min_cost_flow(problem: AssignmentProblem, *, time_limit: float | None 
     # Data: arcs in bulk, middle arcs first so that arc k of the problem is arc k here.
     left_nodes = np.arange(n_left, dtype=np.int64)
     right_nodes = n_left + np.arange(n_right, dtype=np.int64)
-    if problem.objective is Objective.COVERAGE:
-        unit_cost = SCORE_SCALE - weights
-    else:
-        unit_cost = -weights
+    unit_cost = SCORE_SCALE - weights if problem.objective is Objective.COVERAGE else -weights
     tails = np.concatenate([problem.arc_left, np.full(n_left, source), right_nodes])
     heads = np.concatenate([n_left + problem.arc_right, left_nodes, np.full(n_right, sink)])
     capacities = np.concatenate(
@@ -71,7 +69,7 @@ def solve_min_cost_flow(problem: AssignmentProblem, *, time_limit: float | None 
 
     # Check status.
     if status != _MCF.OPTIMAL:
-        raise SolverFailure(f"min-cost flow ended with status {status.name}")
+        raise SolverFailureError(f"min-cost flow ended with status {status.name}")
 
     # Extract.
     arc_flow = flow.flows(np.arange(problem.n_arcs, dtype=np.int32))
