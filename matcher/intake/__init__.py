@@ -1,0 +1,159 @@
+"""Survey intake: files in, validated Participants out, or every problem at once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matcher.config import ProgramConfig
+from matcher.intake.normalize import Record, TableReader, key
+from matcher.intake.presets import detect
+from matcher.intake.reader import InputError, read_table
+from matcher.models import Issue, Participant, Severity, SourceRef
+
+
+@dataclass(frozen=True)
+class Survey:
+    participants: list[Participant]
+    warnings: list[Issue]
+
+
+def _merge(records: list[Record], issues: list[Issue]) -> Record:
+    """Several rows for one id. Same file: a resubmission, the latest wins. Different
+    files: the same person filled in the mentor and the mentee form; both are kept."""
+    records = sorted(records, key=lambda r: r.order)
+    by_file: dict[str, Record] = {}
+    for record in records:
+        earlier = by_file.get(record.file)
+        if earlier is not None:
+            issues.append(
+                Issue(
+                    severity=Severity.WARNING,
+                    file=record.file,
+                    row=record.row,
+                    column=None,
+                    value=str(record.values["id"]),
+                    message=f"duplicate submission: row {record.row} replaces row {earlier.row} "
+                    "(the latest answer wins)",
+                )
+            )
+        by_file[record.file] = record
+    kept = sorted(by_file.values(), key=lambda r: r.order, reverse=True)
+    merged = Record(
+        file=kept[0].file,
+        row=kept[0].row,
+        order=kept[0].order,
+        values=dict(kept[0].values),
+        references={},
+    )
+    for other in kept[1:]:
+        for name, value in other.values.items():
+            if name == "roles":
+                merged.values[name] = tuple(dict.fromkeys((*merged.values[name], *value)))
+            elif merged.values.get(name) in (None, ()):
+                merged.values[name] = value
+    for name in ("preferred", "avoid", "manager"):
+        merged.references[name] = list(
+            dict.fromkeys(item for record in kept for item in record.references.get(name, []))
+        )
+    merged.values["sources"] = tuple(SourceRef(file=r.file, row=r.row) for r in kept)
+    return merged
+
+
+def _resolve(records: dict[str, Record], issues: list[Issue]) -> None:
+    """Names typed in preferred/avoid/manager become ids; unknown names are warnings."""
+    index: dict[str, str | None] = {}
+    for record in records.values():
+        pid = record.values["id"]
+        for text in (pid, record.values.get("email"), record.values.get("name")):
+            if text:
+                k = key(text)
+                index[k] = pid if index.get(k, pid) == pid else None  # None: ambiguous
+    for record in records.values():
+        pid = record.values["id"]
+        for name, texts in record.references.items():
+            ids: list[str] = []
+            for text in texts:
+                target = index.get(key(text), "")
+                if not target:
+                    why = "two people answer to it" if target is None else "no one in the survey"
+                    issues.append(
+                        Issue(
+                            severity=Severity.WARNING,
+                            file=record.file,
+                            row=record.row,
+                            column=name,
+                            value=text,
+                            message=f"{name}: {why}; ignored",
+                        )
+                    )
+                elif target == pid:
+                    issues.append(
+                        Issue(
+                            severity=Severity.WARNING,
+                            file=record.file,
+                            row=record.row,
+                            column=name,
+                            value=text,
+                            message=f"{name}: names the person themselves; ignored",
+                        )
+                    )
+                elif target not in ids:
+                    ids.append(target)
+            if name == "manager":
+                record.values["manager"] = ids[0] if ids else None
+            else:
+                record.values[name] = tuple(ids)
+
+
+def load_survey(paths: Sequence[Path], config: ProgramConfig) -> Survey:
+    """Read every file; raise ``InputError`` listing every error, else return the people."""
+    issues: list[Issue] = []
+    records: list[Record] = []
+    unmatched: dict[str, dict[str, int]] = {}
+    for index, path in enumerate(paths):
+        try:
+            table = read_table(path)
+        except InputError as exc:
+            issues.extend(exc.issues)
+            continue
+        reader = TableReader(table, config, detect(table.headers, config.intake.preset), index)
+        records.extend(reader.records())
+        issues.extend(reader.issues)
+        for name, specs in reader.unmatched_specs().items():
+            for spec in specs:
+                unmatched.setdefault(name, {}).setdefault(spec, 0)
+                unmatched[name][spec] += 1
+    readable = len(paths) - sum(1 for i in issues if i.row is None and i.severity == "error")
+    for name, specs in unmatched.items():
+        for spec, misses in specs.items():
+            if readable and misses >= readable:
+                issues.append(
+                    Issue(
+                        severity=Severity.ERROR,
+                        file=", ".join(str(p) for p in paths),
+                        column=None,
+                        value=spec,
+                        message=f"[columns] {name}: no column is named or starts with this text "
+                        "in any file",
+                    )
+                )
+    grouped: dict[str, list[Record]] = {}
+    for record in records:
+        grouped.setdefault(key(record.values["id"]), []).append(record)
+    people = {k: _merge(group, issues) for k, group in grouped.items()}
+    _resolve(people, issues)
+    if any(issue.severity is Severity.ERROR for issue in issues):
+        raise InputError(issues)
+    participants = [_participant(record) for record in people.values()]
+    return Survey(participants=participants, warnings=issues)
+
+
+def _participant(record: Record) -> Participant:
+    values: dict[str, Any] = {k: v for k, v in record.values.items() if v is not None}
+    return Participant.model_validate(values)
+
+
+__all__ = ["InputError", "Survey", "load_survey", "read_table"]

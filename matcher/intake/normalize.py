@@ -1,0 +1,467 @@
+"""Turn raw survey rows into Participants: columns mapped, answers normalised, every
+problem collected with its file, row, column and value (never the first one only)."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from matcher.config import FIELDS, ProgramConfig
+from matcher.intake.presets import PresetRules
+from matcher.intake.reader import RawTable
+from matcher.models import Expertise, Issue, MeetingFormat, Role, Severity
+
+_GRID = re.compile(r"^(?P<question>.*?)\s*\[(?P<row>[^\[\]]+)\]$")
+_LEVEL = re.compile(r"^(?P<topic>.+?)\s*(?::\s*|\(\s*)(?P<level>[0-5])\s*\)?$")
+_INT = re.compile(r"^\s*(?P<n>\d+)\s*(?P<plus>\+|or more)?\s*$", re.IGNORECASE)
+_OFFSET = re.compile(
+    r"(?:(?:UTC|GMT)\s*(?P<sign>[+\-−])\s*(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?)"
+    r"|^(?P<sign2>[+\-−])(?P<h2>\d{1,2}):?(?P<m2>\d{2})?$"
+    r"|(?P<zero>\b(?:UTC|GMT)\b)",
+    re.IGNORECASE,
+)
+_TIMESTAMP_FORMATS = (
+    "%m/%d/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %I:%M:%S %p %Z",
+    "%d/%m/%Y %H:%M:%S", "%m/%d/%y %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
+)  # fmt: skip
+
+_ROLE_WORDS: dict[str, tuple[Role, ...]] = {
+    "mentor": (Role.MENTOR,),
+    "mentee": (Role.MENTEE,),
+    "both": (Role.MENTOR, Role.MENTEE),
+    "peer": (Role.PEER,),
+    "reverse mentor": (Role.REVERSE_MENTOR,),
+    "reverse mentee": (Role.REVERSE_MENTEE,),
+}
+_FORMAT_WORDS: dict[str, MeetingFormat] = {
+    "virtual": MeetingFormat.VIRTUAL, "online": MeetingFormat.VIRTUAL,
+    "remote": MeetingFormat.VIRTUAL, "video": MeetingFormat.VIRTUAL,
+    "in person": MeetingFormat.IN_PERSON, "in-person": MeetingFormat.IN_PERSON,
+    "in_person": MeetingFormat.IN_PERSON, "face to face": MeetingFormat.IN_PERSON,
+    "face-to-face": MeetingFormat.IN_PERSON, "either": MeetingFormat.EITHER,
+    "both": MeetingFormat.EITHER, "no preference": MeetingFormat.EITHER,
+    "any": MeetingFormat.EITHER, "hybrid": MeetingFormat.EITHER,
+}  # fmt: skip
+
+
+def key(text: str) -> str:
+    """How names, ids and labels are compared: case- and spacing-insensitive."""
+    return " ".join(text.split()).casefold()
+
+
+@dataclass
+class Record:
+    """One survey row, normalised but not yet merged with other rows of the same person."""
+
+    file: str
+    row: int
+    order: tuple[float, int, int]
+    values: dict[str, Any] = field(default_factory=dict)
+    #: Raw names in preferred/avoid/manager, resolved to ids once every file is read.
+    references: dict[str, list[str]] = field(default_factory=dict)
+
+
+class TableReader:
+    """Maps one table's columns to fields and parses each row."""
+
+    def __init__(
+        self, table: RawTable, config: ProgramConfig, preset: PresetRules, file_index: int
+    ) -> None:
+        self.table = table
+        self.config = config
+        self.preset = preset
+        self.file = str(table.path)
+        self.file_index = file_index
+        self.issues: list[Issue] = list(table.warnings)
+        self.missing = {key(m) for m in config.intake.missing}
+        self.ladder = {key(label): rank for rank, label in enumerate(config.seniority.ladder, 1)}
+        for alias, target in config.seniority.aliases.items():
+            self.ladder[key(alias)] = config.seniority.ladder.index(target) + 1
+        self.ladder_labels = {
+            rank: label
+            for label, rank in zip(
+                config.seniority.ladder, range(1, len(config.seniority.ladder) + 1), strict=True
+            )
+        }
+        self.role_labels = {key(k): tuple(v) for k, v in config.answers.roles.items()}
+        self.format_labels = {key(k): v for k, v in config.answers.format.items()}
+        self.level_labels = {key(k): v for k, v in config.answers.levels.items()}
+        self.options = {
+            f: sorted(opts, key=len, reverse=True) for f, opts in config.options.items()
+        }
+        self.default_roles = self._default_roles()
+        self.mapping = self._map_columns()
+
+    # -- columns -------------------------------------------------------------------------
+
+    def _default_roles(self) -> tuple[Role, ...]:
+        for source in self.config.intake.sources:
+            if fnmatch.fnmatch(self.table.path.name.casefold(), source.match.casefold()):
+                return tuple(source.roles)
+        return ()
+
+    def _match(self, spec: str) -> list[int]:
+        spec_norm = " ".join(spec.split())
+        exact = [i for i, h in enumerate(self.table.headers) if h == spec_norm]
+        if exact:
+            return exact
+        prefix = spec_norm.casefold()
+        return [i for i, h in enumerate(self.table.headers) if h.casefold().startswith(prefix)]
+
+    def _map_columns(self) -> dict[str, list[int]]:
+        mapping: dict[str, list[int]] = {}
+        for name in FIELDS:
+            specs = self.config.columns.get(name) or self.preset.columns.get(name) or [name]
+            found: list[int] = []
+            for spec in specs:
+                found.extend(i for i in self._match(spec) if i not in found)
+            if found:
+                mapping[name] = found
+        return mapping
+
+    def unmatched_specs(self) -> dict[str, list[str]]:
+        """Configured headers that match no column of this file."""
+        return {
+            name: [s for s in specs if not self._match(s)]
+            for name, specs in self.config.columns.items()
+        }
+
+    # -- problems ------------------------------------------------------------------------
+
+    def _problem(
+        self, severity: Severity, row: int, column: int | None, value: str | None, message: str
+    ) -> None:
+        self.issues.append(
+            Issue(
+                severity=severity,
+                file=self.file,
+                row=row,
+                column=self.table.headers[column] if column is not None else None,
+                value=value,
+                message=message,
+            )
+        )
+
+    # -- cells ---------------------------------------------------------------------------
+
+    def _cells(self, name: str, k: int) -> list[tuple[int, str]]:
+        out = []
+        for col in self.mapping.get(name, []):
+            value = self.table.columns[col][k]
+            if value is None or key(value) in self.missing:
+                continue
+            if self.preset.anonymous and key(value) in self.preset.anonymous:
+                continue
+            out.append((col, value))
+        return out
+
+    def _split(self, name: str, value: str) -> list[str]:
+        if name in {"preferred", "avoid"}:
+            parts = re.split(rf"[{re.escape(self.config.intake.name_list_separator)}\n]", value)
+            return [p.strip() for p in parts if p.strip()]
+        separator = self.config.intake.list_separator or self.preset.list_separator
+        options = self.options.get(name)
+        if options and separator.strip() == ",":
+            return self._split_known(value, options, separator)
+        return [p.strip() for p in value.split(separator.strip() or separator) if p.strip()]
+
+    @staticmethod
+    def _split_known(value: str, options: list[str], separator: str) -> list[str]:
+        """Split a Google checkbox answer whose labels may themselves contain ', '."""
+        items: list[str] = []
+        rest = value.strip()
+        sep = separator.strip()
+        while rest:
+            for option in options:
+                if (
+                    rest.startswith(option) and rest[len(option) :].lstrip().startswith(sep)
+                ) or rest == option:
+                    items.append(option)
+                    rest = rest[len(option) :].lstrip()
+                    break
+            else:
+                head, _, _ = rest.partition(sep)
+                items.append(head.strip())
+                rest = rest[len(head) :]
+            rest = rest.removeprefix(sep).strip()
+        return [i for i in items if i]
+
+    # -- fields --------------------------------------------------------------------------
+
+    def _order(self, k: int) -> tuple[float, int, int]:
+        cells = self._cells("timestamp", k)
+        stamp = 0.0
+        if cells:
+            for fmt in _TIMESTAMP_FORMATS:
+                try:
+                    stamp = datetime.strptime(cells[0][1], fmt).timestamp()
+                    break
+                except ValueError:
+                    continue
+        return (stamp, self.file_index, k)
+
+    def _scalar(self, name: str, k: int, row: int) -> tuple[int, str] | None:
+        cells = self._cells(name, k)
+        if not cells:
+            return None
+        mode = self.config.combine_for(name)
+        if mode == "join":
+            return cells[0][0], " ".join(" ".join(v.split()) for _, v in cells)
+        first_col, first = cells[0]
+        for col, other in cells[1:]:
+            if key(other) != key(first):
+                self._problem(
+                    Severity.WARNING,
+                    row,
+                    col,
+                    other,
+                    f"second answer for {name}; kept {first!r} from the first column",
+                )
+        return first_col, first
+
+    def _integer(self, name: str, k: int, row: int) -> int | None:
+        cells = self._cells(name, k)
+        if not cells:
+            return None
+        numbers: list[int] = []
+        for col, value in cells:
+            match = _INT.match(value)
+            if match is None:
+                self._problem(
+                    Severity.ERROR, row, col, value, f"{name} must be a whole number >= 0 (e.g. 2)"
+                )
+                continue
+            numbers.append(int(match["n"]))
+        if not numbers:
+            return None
+        total = sum(numbers) if self.config.combine_for(name) == "sum" else numbers[0]
+        if name == "capacity" and total > self.config.mentoring.max_capacity:
+            self._problem(
+                Severity.WARNING,
+                row,
+                cells[0][0],
+                str(total),
+                f"capacity capped at mentoring.max_capacity = {self.config.mentoring.max_capacity}",
+            )
+            total = self.config.mentoring.max_capacity
+        return total
+
+    def _roles(self, k: int, row: int) -> tuple[Role, ...]:
+        roles: list[Role] = []
+        for col, value in self._cells("roles", k):
+            for label in self._split("roles", value):
+                found = self.role_labels.get(key(label)) or _ROLE_WORDS.get(key(label))
+                if found is None:
+                    words = key(label)
+                    has_mentor, has_mentee = "mentor" in words, "mentee" in words
+                    if has_mentor or has_mentee:
+                        found = tuple(
+                            r
+                            for r, present in ((Role.MENTOR, has_mentor), (Role.MENTEE, has_mentee))
+                            if present
+                        )
+                if found is None:
+                    known = ", ".join(sorted(set(self.config.answers.roles) | set(_ROLE_WORDS)))
+                    self._problem(
+                        Severity.ERROR,
+                        row,
+                        col,
+                        label,
+                        f"unknown role; expected one of: {known} "
+                        "(map more labels in [answers.roles])",
+                    )
+                    continue
+                roles.extend(r for r in found if r not in roles)
+        return tuple(roles) or self.default_roles
+
+    def _seniority(self, k: int, row: int) -> tuple[int, str] | None:
+        cell = self._scalar("seniority", k, row)
+        if cell is None:
+            return None
+        col, value = cell
+        rank = self.ladder.get(key(value))
+        if rank is not None:
+            return rank, self.ladder_labels[rank]
+        if not self.ladder and _INT.match(value):
+            return int(value), value
+        expected = ", ".join(self.config.seniority.ladder) or "a whole number"
+        self._problem(
+            Severity.ERROR,
+            row,
+            col,
+            value,
+            f"seniority not on the ladder; expected one of: {expected} "
+            "(add it to [seniority] ladder or aliases)",
+        )
+        return None
+
+    def _offset(self, k: int, row: int) -> tuple[str, float] | None:
+        cell = self._scalar("timezone", k, row)
+        if cell is None:
+            return None
+        col, value = cell
+        if "/" in value and " " not in value.strip():
+            try:
+                zone = ZoneInfo(value.strip())
+            except (ZoneInfoNotFoundError, ValueError):
+                zone = None
+            if zone is not None:
+                when = datetime.fromisoformat(self.config.scoring.reference_date).replace(
+                    hour=12, tzinfo=zone
+                )
+                delta = when.utcoffset()
+                hours = delta.total_seconds() / 3600 if delta is not None else 0.0
+                return value.strip(), hours
+        match = _OFFSET.search(value.strip())
+        if match is not None:
+            if match["zero"]:
+                return value, 0.0
+            sign = match["sign"] or match["sign2"]
+            hours = int(match["h"] or match["h2"]) + int(match["m"] or match["m2"] or 0) / 60
+            return value, -hours if sign in "-−" else hours
+        self._problem(
+            Severity.ERROR,
+            row,
+            col,
+            value,
+            "unknown time zone; expected an IANA name (Europe/London) or an offset (UTC+01:00)",
+        )
+        return None
+
+    def _format(self, k: int, row: int) -> MeetingFormat:
+        cell = self._scalar("format", k, row)
+        if cell is None:
+            return MeetingFormat.EITHER
+        col, value = cell
+        found = self.format_labels.get(key(value)) or _FORMAT_WORDS.get(key(value))
+        if found is None:
+            self._problem(
+                Severity.ERROR,
+                row,
+                col,
+                value,
+                "unknown meeting format; expected virtual, in person or either "
+                "(map more labels in [answers.format])",
+            )
+            return MeetingFormat.EITHER
+        return found
+
+    def _level(self, text: str) -> int | None:
+        text = text.strip()
+        if text.isdigit() and 0 <= int(text) <= 5:
+            return int(text)
+        leading = re.match(r"^([0-5])\b", text)
+        if leading:
+            return int(leading.group(1))
+        return self.level_labels.get(key(text))
+
+    def _expertise(self, k: int, row: int) -> tuple[Expertise, ...]:
+        items: dict[str, Expertise] = {}
+        for col, value in self._cells("expertise", k):
+            grid = _GRID.match(self.table.headers[col])
+            level = self._level(value) if grid else None
+            if grid and level is not None:
+                if level > 0:
+                    topic = grid["row"].strip()
+                    items.setdefault(key(topic), Expertise(topic=topic, level=level))
+                continue
+            for item in self._split("expertise", value):
+                match = _LEVEL.match(item)
+                topic, lvl = (
+                    (match["topic"].strip(), int(match["level"])) if match else (item, None)
+                )
+                if lvl == 0:
+                    continue
+                items.setdefault(key(topic), Expertise(topic=topic, level=lvl))
+        return tuple(items.values())
+
+    def _list(self, name: str, k: int) -> list[str]:
+        out: dict[str, str] = {}
+        for _, value in self._cells(name, k):
+            for item in self._split(name, value):
+                out.setdefault(key(item), item)
+        return list(out.values())
+
+    # -- rows ----------------------------------------------------------------------------
+
+    def records(self) -> list[Record]:
+        records = []
+        for k, row in enumerate(self.table.row_numbers):
+            record = self._record(k, row)
+            if record is not None:
+                records.append(record)
+        return records
+
+    def _record(self, k: int, row: int) -> Record | None:
+        values: dict[str, Any] = {}
+        name_cell = self._scalar("name", k, row)
+        email_cell = self._scalar("email", k, row)
+        id_cell = self._scalar("id", k, row)
+        values["name"] = name_cell[1] if name_cell else None
+        values["email"] = email_cell[1].strip().lower() if email_cell else None
+        wanted = self.config.intake.id
+        ident = {
+            "email": values["email"],
+            "name": values["name"],
+            "id": id_cell[1] if id_cell else None,
+        }
+        person_id = ident[wanted] or values["email"] or values["name"]
+        if person_id is None:
+            self._problem(
+                Severity.ERROR,
+                row,
+                None,
+                None,
+                f"no {wanted} to identify this person (and no name or email)",
+            )
+            return None
+        if ident[wanted] is None and wanted in self.mapping:
+            self._problem(
+                Severity.WARNING,
+                row,
+                self.mapping[wanted][0],
+                None,
+                f"{wanted} missing; identified by {person_id!r} instead",
+            )
+        values["id"] = person_id
+        values["name"] = values["name"] or person_id
+        roles = self._roles(k, row)
+        if not roles:
+            self._problem(
+                Severity.ERROR,
+                row,
+                self.mapping.get("roles", [None])[0],
+                None,
+                "no role: map a roles column in [columns] or give this file default "
+                "roles in [[intake.sources]]",
+            )
+            return None
+        values["roles"] = roles
+        values["goals"] = tuple(self._list("goals", k))
+        values["expertise"] = self._expertise(k, row)
+        values["languages"] = tuple(self._list("languages", k))
+        seniority = self._seniority(k, row)
+        if seniority is not None:
+            values["seniority"], values["seniority_label"] = seniority
+        for name in ("department", "location"):
+            cell = self._scalar(name, k, row)
+            if cell is not None:
+                values[name] = cell[1]
+        offset = self._offset(k, row)
+        if offset is not None:
+            values["timezone"], values["utc_offset"] = offset
+        for name in ("capacity", "demand"):
+            number = self._integer(name, k, row)
+            if number is not None:
+                values[name] = number
+        values["format"] = self._format(k, row)
+        references = {name: self._list(name, k) for name in ("preferred", "avoid")}
+        manager = self._scalar("manager", k, row)
+        references["manager"] = [manager[1]] if manager else []
+        return Record(
+            file=self.file, row=row, order=self._order(k), values=values, references=references
+        )

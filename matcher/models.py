@@ -1,0 +1,158 @@
+"""One pydantic model per concept, shared by the CLI, the API and the outputs."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Role(StrEnum):
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+    PEER = "peer"
+    REVERSE_MENTOR = "reverse_mentor"
+    REVERSE_MENTEE = "reverse_mentee"
+
+
+class MeetingFormat(StrEnum):
+    VIRTUAL = "virtual"
+    IN_PERSON = "in_person"
+    EITHER = "either"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Issue(BaseModel):
+    """A problem found in the input, located precisely enough to fix it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    severity: Severity
+    file: str
+    row: int | None = Field(None, description="Spreadsheet row (the header is row 1).")
+    column: str | None = None
+    value: str | None = None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column is not None:
+            where += f", column {self.column!r}"
+        value = f": value {self.value!r}" if self.value is not None else ""
+        return f"{self.severity.value}: {where}{value}: {self.message}"
+
+
+class Expertise(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    topic: str
+    level: int | None = Field(None, ge=1, le=5)
+
+
+class SourceRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    row: int
+
+
+class Participant(BaseModel):
+    """A person after column mapping and normalisation (ARCHITECTURE.md's canonical fields)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    email: str | None = None
+    roles: tuple[Role, ...]
+    goals: tuple[str, ...] = ()
+    expertise: tuple[Expertise, ...] = ()
+    seniority: int | None = None
+    seniority_label: str | None = None
+    department: str | None = None
+    location: str | None = None
+    timezone: str | None = None
+    utc_offset: float | None = Field(None, description="Hours east of UTC, from timezone.")
+    languages: tuple[str, ...] = ()
+    capacity: int | None = Field(None, ge=0)
+    demand: int | None = Field(None, ge=0)
+    format: MeetingFormat = MeetingFormat.EITHER
+    preferred: tuple[str, ...] = Field((), description="Ids of people this person asked for.")
+    avoid: tuple[str, ...] = Field((), description="Ids of people never to pair with.")
+    manager: str | None = None
+    attributes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Opt-in demographic answers: cohort-level balance only, never explained.",
+    )
+    sources: tuple[SourceRef, ...] = ()
+
+
+class Member(BaseModel):
+    id: str
+    name: str
+    role: Role
+
+
+class PairResult(BaseModel):
+    """One matched pair; ``components`` are score points that add up to ``score``."""
+
+    a: str
+    b: str
+    score: float = Field(description="0-100")
+    components: dict[str, float]
+    reasons: list[str]
+
+
+class Cohort(BaseModel):
+    id: str
+    track: str
+    members: list[Member]
+    pairs: list[PairResult]
+    score: float = Field(description="Mean pair score, 0-100.")
+
+
+class Unmatched(BaseModel):
+    id: str
+    name: str
+    role: Role
+    reason: str
+
+
+class SolverReport(BaseModel):
+    method: str
+    status: str
+    objective: float
+    bound: float | None
+    gap: float | None
+    wall_time: float
+
+
+class Summary(BaseModel):
+    people: int
+    mentors: int
+    mentees: int
+    candidate_pairs: int
+    pairs: int
+    mentees_matched: int
+    mentees_unmatched: int
+    demand_total: int
+    demand_met: int
+    mean_score: float | None
+    min_score: float | None
+    unmatched_reasons: dict[str, int]
+    disabled_components: list[str]
+    solver: SolverReport
+    stage_seconds: dict[str, float]
+
+
+class MatchResult(BaseModel):
+    cohorts: list[Cohort]
+    unmatched: list[Unmatched]
+    summary: Summary
+    warnings: list[Issue] = []
