@@ -19,8 +19,8 @@ _GRID = re.compile(r"^(?P<question>.*?)\s*\[(?P<row>[^\[\]]+)\]$")
 _LEVEL = re.compile(r"^(?P<topic>.+?)\s*(?::\s*|\(\s*)(?P<level>[0-5])\s*\)?$")
 _INT = re.compile(r"^\s*(?P<n>\d+)\s*(?P<plus>\+|or more)?\s*$", re.IGNORECASE)
 _OFFSET = re.compile(
-    r"(?:(?:UTC|GMT)\s*(?P<sign>[+\-−])\s*(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?)"
-    r"|^(?P<sign2>[+\-−])(?P<h2>\d{1,2}):?(?P<m2>\d{2})?$"
+    r"(?:(?:UTC|GMT)\s*(?P<sign>[+\-\u2212])\s*(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?)"
+    r"|^(?P<sign2>[+\-\u2212])(?P<h2>\d{1,2}):?(?P<m2>\d{2})?$"
     r"|(?P<zero>\b(?:UTC|GMT)\b)",
     re.IGNORECASE,
 )
@@ -322,7 +322,7 @@ class TableReader:
                 return value, 0.0
             sign = match["sign"] or match["sign2"]
             hours = int(match["h"] or match["h2"]) + int(match["m"] or match["m2"] or 0) / 60
-            return value, -hours if sign in "-−" else hours
+            return value, -hours if sign in "-\u2212" else hours
         self._problem(
             Severity.ERROR,
             row,
