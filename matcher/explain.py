@@ -1,0 +1,179 @@
+"""Plain-language reasons, built from the component values the solver optimised."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.config import ProgramConfig
+from matcher.intake.normalize import key
+from matcher.models import Participant
+from matcher.scoring import COMPONENTS, NEUTRAL, RULES
+
+#: How each hard rule reads in an unmatched person's reason.
+RULE_TEXT = {
+    "same_person": "the same person",
+    "no_shared_language": "no shared language",
+    "manager": "in a manager/report line",
+    "avoid": "on an avoid list",
+    "format": "meeting format incompatible (in person needs the same location)",
+    "not_senior_enough": "not senior enough",
+    "too_senior": "too senior",
+    "same_department": "same department",
+    "same_location": "same location",
+    "min_score": "score below the minimum",
+}
+
+
+def points(components: npt.NDArray[np.float32], weights: dict[str, float]) -> dict[str, float]:
+    """Each component's contribution in score points (0-100); they add up to the score."""
+    return {c: 100.0 * weights[c] * float(components[k]) for k, c in enumerate(COMPONENTS)}
+
+
+def _offset_label(hours: float) -> str:
+    sign = "+" if hours >= 0 else "-"
+    h, m = divmod(round(abs(hours) * 60), 60)
+    return f"UTC{sign}{h}" + (f":{m:02d}" if m else "")
+
+
+def _levels(n: int) -> str:
+    return f"{n} level" + ("" if abs(n) == 1 else "s")
+
+
+def _sentence(
+    component: str, value: float, mentor: Participant, mentee: Participant, config: ProgramConfig
+) -> str:
+    if component == "goals":
+        if not mentee.goals:
+            return f"{mentee.name} listed no goals, so goal fit counts as neutral."
+        offered = {key(e.topic): e for e in mentor.expertise}
+        covered = [g for g in mentee.goals if key(g) in offered]
+        if not covered:
+            return (
+                f"{mentor.name}'s expertise covers none of {mentee.name}'s goals "
+                f"({', '.join(mentee.goals)})."
+            )
+        level = config.scoring.expertise_default_level
+        facts = ", ".join(f"{g} (level {offered[key(g)].level or level}/5)" for g in covered)
+        first = " including the first" if key(covered[0]) == key(mentee.goals[0]) else ""
+        return (
+            f"{mentor.name} can teach {len(covered)} of {mentee.name}'s "
+            f"{len(mentee.goals)} goals{first}: {facts}."
+        )
+    if component == "seniority":
+        if mentor.seniority is None or mentee.seniority is None:
+            return "Seniority is unknown for one of them, so it counts as neutral."
+        gap = mentor.seniority - mentee.seniority
+        where = f"{_levels(abs(gap))} {'above' if gap >= 0 else 'below'}"
+        return (
+            f"{mentor.name} ({mentor.seniority_label}) is {where} {mentee.name} "
+            f"({mentee.seniority_label}); the preferred gap is "
+            f"{_levels(config.scoring.preferred_gap)}."
+        )
+    if component == "new_ties":
+        parts = []
+        for label, a, b, direction in (
+            ("departments", mentor.department, mentee.department, config.scoring.department),
+            ("locations", mentor.location, mentee.location, config.scoring.location),
+        ):
+            if direction == "ignore" or not a or not b:
+                continue
+            parts.append(
+                f"different {label} ({a} and {b})"
+                if key(a) != key(b)
+                else f"the same {label[:-1]} ({a})"
+            )
+        if not parts:
+            return "Their departments and locations are unknown."
+        kind = "a tie across the organisation" if value > NEUTRAL else "close to home"
+        return f"They are in {' and '.join(parts)}: {kind}."
+    if component == "time_overlap":
+        if mentor.utc_offset is None or mentee.utc_offset is None:
+            return "A time zone is unknown, so overlap counts as neutral."
+        start, end = config.scoring.working_hours
+        hours = round(value * max(end - start, 1), 1)
+        return (
+            f"Their working hours overlap by {hours:g} h "
+            f"({_offset_label(mentor.utc_offset)} and {_offset_label(mentee.utc_offset)})."
+        )
+    # preference
+    asked = key(mentor.id) in {key(x) for x in mentee.preferred}
+    asked_back = key(mentee.id) in {key(x) for x in mentor.preferred}
+    if asked and asked_back:
+        return f"{mentee.name} and {mentor.name} asked for each other."
+    if asked:
+        return f"{mentee.name} asked for {mentor.name} as a mentor."
+    if asked_back:
+        return f"{mentor.name} asked to mentor {mentee.name}."
+    return "Neither named the other as a preference."
+
+
+def pair_reasons(
+    mentor: Participant,
+    mentee: Participant,
+    components: npt.NDArray[np.float32],
+    weights: dict[str, float],
+    config: ProgramConfig,
+) -> list[str]:
+    """2-4 sentences, the components that contributed most first."""
+    contributions = points(components, weights)
+    ranked = sorted(
+        (c for c in COMPONENTS if weights[c] > 0),
+        key=lambda c: (-contributions[c], COMPONENTS.index(c)),
+    )
+    chosen = [c for c in ranked if contributions[c] >= 1.0][:4]
+    for c in ranked:
+        if len(chosen) >= 2:
+            break
+        if c not in chosen:
+            chosen.append(c)
+    return [
+        _sentence(c, float(components[COMPONENTS.index(c)]), mentor, mentee, config) for c in chosen
+    ]
+
+
+def rule_breakdown(removed: npt.NDArray[np.int32], total: int, noun: str) -> str:
+    """'of 40 mentors: 30 not senior enough, 12 no shared language'."""
+    parts = [
+        f"{int(removed[r])} {RULE_TEXT[name]}"
+        for r, name in enumerate(RULES)
+        if removed[r] > 0 and name != "same_person"
+    ]
+    detail = ", ".join(sorted(parts, key=lambda s: -int(s.split(" ", 1)[0])))
+    return f"of {total} {noun}: {detail}" if detail else f"there are no {noun}"
+
+
+def unmatched_reason(
+    *,
+    partner: str,
+    partners: str,
+    taken: str,
+    wanted: int,
+    got: int,
+    eligible: Sequence[int],
+    room: npt.NDArray[np.int64],
+    removed: npt.NDArray[np.int32],
+    n_other: int,
+) -> tuple[str, str]:
+    """The computed reason a person got fewer matches than asked: (category, sentence).
+
+    ``eligible`` are the other side's indices that pass every hard rule, ``room`` their
+    unused capacity after solving; ``taken`` says why a full partner is full.
+    """
+    prefix = f"matched {got} of {wanted} requested: " if got else ""
+    if not eligible:
+        breakdown = rule_breakdown(removed, n_other, partners)
+        return f"no eligible {partner}", prefix + f"no eligible {partner}: {breakdown}"
+    free = [j for j in eligible if room[j] > 0]
+    if not free:
+        return (
+            f"eligible {partners} all taken",
+            prefix + f"all {len(eligible)} eligible {partners} {taken}",
+        )
+    return (
+        f"eligible {partners} placed elsewhere",
+        prefix + f"{len(free)} eligible {partners} still have room, but pairing them "
+        "would lower the program's objective",
+    )

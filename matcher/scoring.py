@@ -1,0 +1,330 @@
+"""Hard rules and named score components over whole blocks of pairs.
+
+Pairs are scored a block of mentees at a time (dense block x mentors arrays), and only the
+pairs that pass every hard rule are kept, so memory follows the candidate graph, not
+mentees x mentors. Each component is a value in [0, 1]; the pair score is their weighted
+sum with weights normalised to 1, and explanations read the very same stored values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from matcher.config import ProgramConfig
+from matcher.intake.normalize import key
+from matcher.models import MeetingFormat, Participant
+
+COMPONENTS = ("goals", "seniority", "new_ties", "time_overlap", "preference")
+RULES = (
+    "same_person", "no_shared_language", "manager", "avoid", "format",
+    "not_senior_enough", "too_senior", "same_department", "same_location", "min_score",
+)  # fmt: skip
+#: Components without data take this value, so they neither help nor hurt a pair.
+NEUTRAL = 0.5
+#: Pairs scored per block (block rows x all mentors), bounding scratch memory.
+BLOCK_PAIRS = 2_000_000
+
+Bool = npt.NDArray[np.bool_]
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+
+_FORMAT_CODE = {MeetingFormat.VIRTUAL: 0, MeetingFormat.IN_PERSON: 1, MeetingFormat.EITHER: 2}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Codes shared by both sides: topics, languages, departments, locations, people."""
+
+    topics: dict[str, int]
+    languages: dict[str, int]
+    departments: dict[str, int]
+    locations: dict[str, int]
+    people: dict[str, int]
+
+    @classmethod
+    def of(cls, people: Sequence[Participant]) -> Vocabulary:
+        def codes(values: Sequence[str]) -> dict[str, int]:
+            out: dict[str, int] = {}
+            for value in values:
+                out.setdefault(key(value), len(out))
+            return out
+
+        return cls(
+            topics=codes([t for p in people for t in (*p.goals, *(e.topic for e in p.expertise))]),
+            languages=codes([lang for p in people for lang in p.languages]),
+            departments=codes([p.department for p in people if p.department]),
+            locations=codes([p.location for p in people if p.location]),
+            people=codes([p.id for p in people]),
+        )
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of the bipartite problem as arrays (the openreview-matcher 'encoder')."""
+
+    person: Ints
+    seniority: Floats
+    department: Ints
+    location: Ints
+    offset: Floats
+    format: Ints
+    manager: Ints
+    languages: sp.csr_matrix
+    goals: sp.csr_matrix
+    expertise: sp.csr_matrix
+
+    @property
+    def size(self) -> int:
+        return int(self.person.shape[0])
+
+
+def _indicator(rows: list[list[tuple[int, float]]], width: int) -> sp.csr_matrix:
+    indptr = np.cumsum([0, *(len(r) for r in rows)])
+    indices = np.array([c for r in rows for c, _ in r], dtype=np.int64)
+    data = np.array([v for r in rows for _, v in r], dtype=np.float64)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), max(width, 1)))
+
+
+def goal_weights(n_goals: int) -> list[float]:
+    """First goal weighs most: linear decay k, k-1, ..., 1, normalised to sum 1."""
+    total = n_goals * (n_goals + 1) / 2
+    return [(n_goals - i) / total for i in range(n_goals)]
+
+
+def encode(people: Sequence[Participant], vocab: Vocabulary, config: ProgramConfig) -> Side:
+    default_level = config.scoring.expertise_default_level
+
+    def code(table: dict[str, int], value: str | None) -> int:
+        return table[key(value)] if value else -1
+
+    goals = []
+    for p in people:
+        topics = list(dict.fromkeys(vocab.topics[key(g)] for g in p.goals))
+        goals.append(list(zip(topics, goal_weights(len(topics)), strict=True)))
+    expertise = [
+        [(vocab.topics[key(e.topic)], (e.level or default_level) / 5) for e in p.expertise]
+        for p in people
+    ]
+    languages = [[(vocab.languages[key(x)], 1.0) for x in p.languages] for p in people]
+    nan = float("nan")
+    return Side(
+        person=np.array([vocab.people[key(p.id)] for p in people], dtype=np.int64),
+        seniority=np.array([p.seniority if p.seniority is not None else nan for p in people]),
+        department=np.array([code(vocab.departments, p.department) for p in people]),
+        location=np.array([code(vocab.locations, p.location) for p in people]),
+        offset=np.array([p.utc_offset if p.utc_offset is not None else nan for p in people]),
+        format=np.array([_FORMAT_CODE[p.format] for p in people], dtype=np.int64),
+        manager=np.array(
+            [vocab.people.get(key(p.manager), -1) if p.manager else -1 for p in people],
+            dtype=np.int64,
+        ),
+        languages=_indicator(languages, len(vocab.languages)),
+        goals=_indicator(goals, len(vocab.topics)),
+        expertise=_indicator(expertise, len(vocab.topics)),
+    )
+
+
+def _relation(people: Sequence[Participant], vocab: Vocabulary, field: str) -> sp.csr_matrix:
+    """person x person indicator of ``preferred`` or ``avoid`` (ids resolved at intake)."""
+    rows, cols = [], []
+    for p in people:
+        for other in getattr(p, field):
+            if key(other) in vocab.people:
+                rows.append(vocab.people[key(p.id)])
+                cols.append(vocab.people[key(other)])
+    n = len(vocab.people)
+    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+
+
+@dataclass(frozen=True)
+class CandidateGraph:
+    """Every allowed pair, its component values, and what the rules removed.
+
+    ``removed_left[i, r]`` counts the mentors that rule ``RULES[r]`` forbids for mentee
+    ``i`` (a mentor forbidden by two rules counts under both); ``removed_right[j, r]`` the
+    mentees it forbids for mentor ``j``.
+    """
+
+    left: Ints
+    right: Ints
+    components: npt.NDArray[np.float32]
+    weights: dict[str, float]
+    disabled: list[str]
+    removed_left: npt.NDArray[np.int32]
+    removed_right: npt.NDArray[np.int32]
+    n_left: int
+    n_right: int
+
+    @property
+    def score(self) -> Floats:
+        """Pair scores in [0, 1]: the weighted sum the solver maximises."""
+        w = np.array([self.weights[c] for c in COMPONENTS])
+        result: Floats = np.clip(self.components.astype(np.float64) @ w, 0.0, 1.0)
+        return result
+
+    @property
+    def n_arcs(self) -> int:
+        return int(self.left.shape[0])
+
+
+def _weights(config: ProgramConfig, disabled: list[str]) -> dict[str, float]:
+    raw = {c: 0.0 if c in disabled else float(getattr(config.weights, c)) for c in COMPONENTS}
+    total = sum(raw.values())
+    return {c: (v / total if total > 0 else 0.0) for c, v in raw.items()}
+
+
+def _disabled(
+    left: Sequence[Participant], right: Sequence[Participant], config: ProgramConfig
+) -> list[str]:
+    """Components for which the survey has no data at all are switched off, so that a
+    constant does not cap every score below 100."""
+    people = [*left, *right]
+    has = {
+        "goals": any(p.goals for p in left) and any(p.expertise for p in right),
+        "seniority": any(p.seniority is not None for p in left)
+        and any(p.seniority is not None for p in right),
+        "new_ties": (config.scoring.department != "ignore" and any(p.department for p in people))
+        or (config.scoring.location != "ignore" and any(p.location for p in people)),
+        "time_overlap": any(p.utc_offset is not None for p in left)
+        and any(p.utc_offset is not None for p in right),
+        "preference": any(p.preferred for p in people),
+    }
+    return [c for c in COMPONENTS if not has[c]]
+
+
+class Scorer:
+    """Rules and components for rows of mentees against all mentors."""
+
+    def __init__(
+        self, left: Sequence[Participant], right: Sequence[Participant], config: ProgramConfig
+    ) -> None:
+        people = [*left, *right]
+        self.config = config
+        self.vocab = Vocabulary.of(people)
+        self.left = encode(left, self.vocab, config)
+        self.right = encode(right, self.vocab, config)
+        self.avoid = _relation(people, self.vocab, "avoid")
+        self.avoid = (self.avoid + self.avoid.T).tocsr()
+        self.preferred = _relation(people, self.vocab, "preferred")
+        self.disabled = _disabled(left, right, config)
+        self.weights = _weights(config, self.disabled)
+
+    def rules(self, rows: slice) -> dict[str, Bool]:
+        """Boolean (block x mentors) masks, True where the rule forbids the pair."""
+        L, R, rules = self.left, self.right, self.config.rules  # noqa: N806
+        person_l = L.person[rows, None]
+        out: dict[str, Bool] = {"same_person": person_l == R.person[None, :]}
+        if rules.require_shared_language:
+            shared = (L.languages[rows] @ R.languages.T).toarray() > 0
+            has_l = np.diff(L.languages.indptr)[rows] > 0
+            has_r = np.diff(R.languages.indptr) > 0
+            out["no_shared_language"] = has_l[:, None] & has_r[None, :] & ~shared
+        out["manager"] = (L.manager[rows, None] == R.person[None, :]) | (
+            R.manager[None, :] == person_l
+        )
+        out["avoid"] = self.avoid[L.person[rows]][:, R.person].toarray() > 0
+        fl, fr = L.format[rows, None], R.format[None, :]
+        loc_l, loc_r = L.location[rows, None], R.location[None, :]
+        same_place = (loc_l == loc_r) & (loc_l >= 0)
+        out["format"] = (
+            ((fl == 0) & (fr == 1))
+            | ((fl == 1) & (fr == 0))
+            | (((fl == 1) | (fr == 1)) & ~same_place)
+        )
+        gap = R.seniority[None, :] - L.seniority[rows, None]
+        with np.errstate(invalid="ignore"):
+            if rules.min_seniority_gap is not None:
+                out["not_senior_enough"] = gap < rules.min_seniority_gap
+            if rules.max_seniority_gap is not None:
+                out["too_senior"] = gap > rules.max_seniority_gap
+        dep_l, dep_r = L.department[rows, None], R.department[None, :]
+        if rules.different_department:
+            out["same_department"] = (dep_l == dep_r) & (dep_l >= 0)
+        if rules.different_location:
+            out["same_location"] = same_place
+        return out
+
+    def components(self, rows: slice) -> dict[str, npt.NDArray[np.float32]]:
+        """Component values in [0, 1] for (block x mentors); unknown inputs are NEUTRAL."""
+        L, R, sc = self.left, self.right, self.config.scoring  # noqa: N806
+        n_rows = L.person[rows].shape[0]
+        shape = (n_rows, R.size)
+        out: dict[str, Floats] = {}
+
+        covered = (L.goals[rows] @ R.expertise.T).toarray()
+        has_goals = (np.diff(L.goals.indptr)[rows] > 0)[:, None]
+        out["goals"] = np.where(has_goals, np.minimum(covered, 1.0), NEUTRAL)
+
+        gap = R.seniority[None, :] - L.seniority[rows, None]
+        fit = np.clip(1.0 - np.abs(gap - sc.preferred_gap) / sc.gap_tolerance, 0.0, 1.0)
+        out["seniority"] = np.where(np.isnan(gap), NEUTRAL, fit)
+
+        parts = []
+        for direction, codes_l, codes_r in (
+            (sc.department, L.department[rows], R.department),
+            (sc.location, L.location[rows], R.location),
+        ):
+            if direction == "ignore":
+                continue
+            a, b = codes_l[:, None], codes_r[None, :]
+            match = (a != b) if direction == "different" else (a == b)
+            parts.append(np.where((a >= 0) & (b >= 0), match.astype(np.float64), NEUTRAL))
+        out["new_ties"] = np.mean(parts, axis=0) if parts else np.full(shape, NEUTRAL)
+
+        start, end = sc.working_hours
+        length = max(end - start, 1)
+        delta = np.abs(L.offset[rows, None] - R.offset[None, :]) % 24
+        delta = np.minimum(delta, 24 - delta)
+        overlap = np.clip(length - delta, 0.0, length) / length
+        out["time_overlap"] = np.where(np.isnan(overlap), NEUTRAL, overlap)
+
+        asked = self.preferred[L.person[rows]][:, R.person].toarray() > 0
+        asked_by_mentor = self.preferred[R.person][:, L.person[rows]].toarray().T > 0
+        out["preference"] = np.maximum(asked.astype(np.float64), 0.5 * asked_by_mentor)
+        return {name: out[name].astype(np.float32) for name in COMPONENTS}
+
+    def candidates(self) -> CandidateGraph:
+        """Score every pair block by block and keep those that pass every hard rule."""
+        n_left, n_right = self.left.size, self.right.size
+        removed_left = np.zeros((n_left, len(RULES)), dtype=np.int32)
+        removed_right = np.zeros((n_right, len(RULES)), dtype=np.int32)
+        lefts: list[Ints] = []
+        rights: list[Ints] = []
+        comps: list[npt.NDArray[np.float32]] = []
+        w = np.array([self.weights[c] for c in COMPONENTS], dtype=np.float64)
+        block = max(1, BLOCK_PAIRS // max(n_right, 1))
+        for start in range(0, n_left, block):
+            rows = slice(start, min(start + block, n_left))
+            masks = self.rules(rows)
+            values = self.components(rows)
+            stacked = np.stack([values[c] for c in COMPONENTS], axis=-1)
+            score = stacked.astype(np.float64) @ w
+            masks["min_score"] = score * 100 < self.config.rules.min_score - 1e-9
+            forbidden = np.zeros(score.shape, dtype=bool)
+            for r, name in enumerate(RULES):
+                if name in masks:
+                    removed_left[rows, r] = masks[name].sum(axis=1)
+                    removed_right[:, r] += masks[name].sum(axis=0, dtype=np.int32)
+                    forbidden |= masks[name]
+            ii, jj = np.nonzero(~forbidden)
+            lefts.append(ii.astype(np.int64) + start)
+            rights.append(jj.astype(np.int64))
+            comps.append(stacked[ii, jj])
+        return CandidateGraph(
+            left=np.concatenate(lefts) if lefts else np.zeros(0, dtype=np.int64),
+            right=np.concatenate(rights) if rights else np.zeros(0, dtype=np.int64),
+            components=np.concatenate(comps)
+            if comps
+            else np.zeros((0, len(COMPONENTS)), dtype=np.float32),
+            weights=self.weights,
+            disabled=self.disabled,
+            removed_left=removed_left,
+            removed_right=removed_right,
+            n_left=n_left,
+            n_right=n_right,
+        )
