@@ -56,7 +56,8 @@ def run(
     survey = load_survey(surveys, config)
     read_s = time.perf_counter() - started
     output = match(survey, config, time_limit=time_limit, seed=seed, progress=progress)
-    output.result.summary.stage_seconds["read"] = round(read_s, 4)
+    stages = output.result.summary.stage_seconds
+    output.result.summary.stage_seconds = {"read": round(read_s, 4), **stages}
     return output
 
 

@@ -127,8 +127,8 @@ def load_survey(paths: Sequence[Path], config: ProgramConfig) -> Survey:
                 unmatched.setdefault(name, {}).setdefault(spec, 0)
                 unmatched[name][spec] += 1
     readable = len(paths) - sum(1 for i in issues if i.row is None and i.severity == "error")
-    for name, specs in unmatched.items():
-        for spec, misses in specs.items():
+    for name, misses_by_spec in unmatched.items():
+        for spec, misses in misses_by_spec.items():
             if readable and misses >= readable:
                 issues.append(
                     Issue(

@@ -49,7 +49,7 @@ OBJECTIVES = list(Objective)
 
 BRUTE_FORCE = settings(DETERMINISTIC, max_examples=200)
 SLOT_ORACLE = settings(DETERMINISTIC, max_examples=100)
-MILP_ORACLE = settings(DETERMINISTIC, max_examples=50)
+MILP_ORACLE = settings(DETERMINISTIC, max_examples=100)
 CONTRACT = settings(DETERMINISTIC, max_examples=100)
 
 #: (assigned, total integer weight) of a solution or an optimum.
@@ -300,7 +300,9 @@ def test_every_registered_method_has_an_expected_status() -> None:
 
 @pytest.mark.parametrize("method", METHODS)
 @CONTRACT
-@given(instance=random_instances(max_left=12, max_right=8, demand=(0, 3), capacity=(0, 4)))
+@given(
+    instance=random_instances(max_left=12, max_right=8, demand=(0, 3), capacity=(0, 4), min_nodes=0)
+)
 def test_method_contract(method: str, instance: Instance) -> None:
     solution = solve_assignment(instance.problem, method)
     assert solution.method == method
@@ -317,7 +319,9 @@ def test_method_contract(method: str, instance: Instance) -> None:
 
 
 @CONTRACT
-@given(instance=random_instances(max_left=12, max_right=8, demand=(0, 3), capacity=(0, 4)))
+@given(
+    instance=random_instances(max_left=12, max_right=8, demand=(0, 3), capacity=(0, 4), min_nodes=0)
+)
 def test_greedy_is_a_maximal_half_approximation(instance: Instance) -> None:
     """Greedy by weight on two partition matroids: maximal, and >= 1/2 of each optimum.
 

@@ -1,0 +1,154 @@
+"""`cohort-match`: a thin face over ``matcher.pipeline``. Exit codes: 0 success, 1 bad
+input (the message names file, row and column), 2 usage errors."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from matcher.config import ConfigError, ProgramConfig
+from matcher.intake import InputError, load_survey
+from matcher.models import Issue, Severity, Summary
+from matcher.output import OutputError, render, write_results
+from matcher.pipeline import run as run_pipeline
+
+app = typer.Typer(
+    name="cohort-match",
+    help="Mentorship matching by optimisation: survey in, explained cohorts out.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+Surveys = Annotated[
+    list[Path], typer.Argument(help="Survey exports (CSV or XLSX); several forms allowed.")
+]
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Program config (TOML).")]
+
+
+def _err(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def _load_config(path: Path | None) -> ProgramConfig:
+    try:
+        return ProgramConfig.load(path)
+    except ConfigError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+
+
+def _print_issues(issues: list[Issue]) -> None:
+    for issue in issues:
+        _err(str(issue))
+
+
+def _print_summary(s: Summary, files: int, warnings: int, written: list[Path]) -> None:
+    typer.echo(
+        f"read {s.people} people ({s.mentors} mentors, {s.mentees} mentees) from "
+        f"{files} file(s); {warnings} warning(s)"
+    )
+    score = f" (mean score {s.mean_score:.1f}, lowest {s.min_score:.1f})" if s.pairs else ""
+    typer.echo(
+        f"pairs made: {s.pairs}{score}; {s.demand_met} of {s.demand_total} requested "
+        f"mentor places filled"
+    )
+    typer.echo(f"mentees matched: {s.mentees_matched}, unmatched: {s.mentees_unmatched}")
+    for reason, count in s.unmatched_reasons.items():
+        typer.echo(f"  {count:>5}  {reason}")
+    gap = f", gap {s.solver.gap:.2%}" if s.solver.gap else ""
+    typer.echo(
+        f"solver: {s.solver.method}, {s.solver.status}{gap}, {s.candidate_pairs} candidate pairs"
+    )
+    if s.disabled_components:
+        typer.echo(f"components without data (weight 0): {', '.join(s.disabled_components)}")
+    typer.echo("time: " + ", ".join(f"{k} {v:.2f} s" for k, v in s.stage_seconds.items()))
+    typer.echo("wrote: " + ", ".join(str(p) for p in written))
+
+
+@app.command()
+def run(
+    surveys: Surveys,
+    config: ConfigOption = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Results folder.")] = Path("results"),
+    time_limit: Annotated[
+        float | None, typer.Option(help="Seconds allowed to time-limited solvers.", min=0)
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for any randomised step.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Match a survey and write pairs.csv, participants.csv, report.html, summary.json."""
+    program = _load_config(config)
+    progress = (lambda _: None) if quiet else (lambda text: _err(f"... {text}"))
+    try:
+        output = run_pipeline(surveys, program, time_limit=time_limit, seed=seed, progress=progress)
+    except InputError as exc:
+        _print_issues(exc.issues)
+        errors = sum(1 for i in exc.issues if i.severity is Severity.ERROR)
+        _err(f"{errors} error(s): nothing written. Run `cohort-match validate` to list them.")
+        raise typer.Exit(1) from None
+    if not quiet:
+        _print_issues(output.result.warnings)
+    tick = time.perf_counter()
+    files = render(
+        output.result,
+        output.participants,
+        program=program.name,
+        default_capacity=program.mentoring.default_capacity,
+        default_demand=program.mentoring.default_demand,
+    )
+    try:
+        written = write_results(out, files)
+    except (OutputError, OSError) as exc:
+        _err(f"error: cannot write results: {exc}")
+        raise typer.Exit(1) from None
+    output.result.summary.stage_seconds["write"] = time.perf_counter() - tick
+    _print_summary(output.result.summary, len(surveys), len(output.result.warnings), written)
+
+
+@app.command()
+def validate(surveys: Surveys, config: ConfigOption = None) -> None:
+    """List every problem in the survey files (file, row, column, value); write nothing."""
+    program = _load_config(config)
+    try:
+        survey = load_survey(surveys, program)
+    except InputError as exc:
+        _print_issues(exc.issues)
+        errors = sum(1 for i in exc.issues if i.severity is Severity.ERROR)
+        _err(f"{errors} error(s), {len(exc.issues) - errors} warning(s)")
+        raise typer.Exit(1) from None
+    _print_issues(survey.warnings)
+    roles: dict[str, int] = {}
+    for person in survey.participants:
+        for role in person.roles:
+            roles[role.value] = roles.get(role.value, 0) + 1
+    counts = ", ".join(f"{n} {r}s" for r, n in sorted(roles.items()))
+    typer.echo(
+        f"ok: {len(survey.participants)} people ({counts}); "
+        f"0 errors, {len(survey.warnings)} warning(s)"
+    )
+
+
+@app.command()
+def sample(
+    size: Annotated[int, typer.Option(help="Number of respondents.", min=2)] = 200,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Survey CSV to write.")] = Path(
+        "survey.csv"
+    ),
+    style: Annotated[str, typer.Option(help="google or microsoft export style.")] = "google",
+) -> None:
+    """Write a realistic synthetic survey and a matching program config beside it."""
+    from matcher.sample import SampleStyle, write_sample
+
+    try:
+        chosen = SampleStyle(style)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{style!r}: expected google or microsoft", param_hint="--style"
+        ) from None
+    survey_path, config_path = write_sample(out, size=size, seed=seed, style=chosen)
+    typer.echo(f"wrote {survey_path} ({size} respondents) and {config_path}")
