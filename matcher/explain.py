@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import numpy.typing as npt
 
@@ -152,28 +150,28 @@ def unmatched_reason(
     taken: str,
     wanted: int,
     got: int,
-    eligible: Sequence[int],
-    room: npt.NDArray[np.int64],
+    eligible: int,
+    eligible_with_room: int,
     removed: npt.NDArray[np.int32],
     n_other: int,
 ) -> tuple[str, str]:
     """The computed reason a person got fewer matches than asked: (category, sentence).
 
-    ``eligible`` are the other side's indices that pass every hard rule, ``room`` their
-    unused capacity after solving; ``taken`` says why a full partner is full.
+    ``eligible`` counts the other side's people that pass every hard rule,
+    ``eligible_with_room`` those of them with capacity left after solving; ``taken`` says
+    why a full partner is full.
     """
     prefix = f"matched {got} of {wanted} requested: " if got else ""
-    if not eligible:
+    if eligible == 0:
         breakdown = rule_breakdown(removed, n_other, partners)
         return f"no eligible {partner}", prefix + f"no eligible {partner}: {breakdown}"
-    free = [j for j in eligible if room[j] > 0]
-    if not free:
+    if eligible_with_room == 0:
         return (
             f"eligible {partners} all taken",
-            prefix + f"all {len(eligible)} eligible {partners} {taken}",
+            prefix + f"all {eligible} eligible {partners} {taken}",
         )
     return (
         f"eligible {partners} placed elsewhere",
-        prefix + f"{len(free)} eligible {partners} still have room, but pairing them "
-        "would lower the program's objective",
+        prefix + f"{eligible_with_room} eligible {partners} still have room, but pairing "
+        "them would lower the program's objective",
     )

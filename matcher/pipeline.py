@@ -165,14 +165,15 @@ def _explain(
     got_right = np.bincount(graph.right[chosen], minlength=graph.n_right)
     room_left = problem.left_demand - got_left
     room_right = problem.right_capacity - got_right
-    order = np.argsort(graph.left, kind="stable")
-    left_splits = np.split(
-        graph.right[order], np.cumsum(np.bincount(graph.left, minlength=graph.n_left))[:-1]
-    )
-    order_r = np.argsort(graph.right, kind="stable")
-    right_splits = np.split(
-        graph.left[order_r], np.cumsum(np.bincount(graph.right, minlength=graph.n_right))[:-1]
-    )
+    # Per person: eligible partners, and those of them left with room after solving.
+    eligible_left = np.bincount(graph.left, minlength=graph.n_left)
+    eligible_right = np.bincount(graph.right, minlength=graph.n_right)
+    open_left = np.bincount(
+        graph.left, weights=room_right[graph.right] > 0, minlength=graph.n_left
+    ).astype(np.int64)
+    open_right = np.bincount(
+        graph.right, weights=room_left[graph.left] > 0, minlength=graph.n_right
+    ).astype(np.int64)
 
     unmatched: list[Unmatched] = []
     reasons: dict[str, int] = {}
@@ -185,8 +186,8 @@ def _explain(
             taken="are at capacity with other mentees",
             wanted=int(problem.left_demand[i]),
             got=int(got_left[i]),
-            eligible=left_splits[i].tolist(),
-            room=room_right,
+            eligible=int(eligible_left[i]),
+            eligible_with_room=int(open_left[i]),
             removed=graph.removed_left[i],
             n_other=graph.n_right,
         )
@@ -201,8 +202,8 @@ def _explain(
             taken="already have every mentor they asked for",
             wanted=int(problem.right_capacity[j]),
             got=0,
-            eligible=right_splits[j].tolist(),
-            room=room_left,
+            eligible=int(eligible_right[j]),
+            eligible_with_room=int(open_right[j]),
             removed=graph.removed_right[j],
             n_other=graph.n_left,
         )

@@ -247,23 +247,22 @@ def _people(
             row["capacity"] = CAPACITY_ANSWERS[int(rng.choice(5, p=[0.3, 0.35, 0.2, 0.1, 0.05]))]
         rows.append(row)
     # Managers, preferences and avoidances point at other respondents.
-    by_dept: dict[str, list[int]] = {}
+    by_level: dict[tuple[str, int], list[int]] = {}
     for i, row in enumerate(rows):
-        by_dept.setdefault(row["_dept"], []).append(i)
-    for row in rows:
-        seniors = [
-            j for j in by_dept[row["_dept"]] if int(rows[j]["_grade"]) == int(row["_grade"]) + 1
-        ]
+        by_level.setdefault((row["_dept"], int(row["_grade"])), []).append(i)
+    mentor_rows = [i for i, r in enumerate(rows) if r["_role"] in {"mentor", "both"}]
+    for i, row in enumerate(rows):
+        seniors = by_level.get((row["_dept"], int(row["_grade"]) + 1), [])
         if seniors and rng.random() < 0.5:
             row["manager"] = rows[seniors[int(rng.integers(len(seniors)))]]["email"]
-        if row["_role"] != "mentor" and rng.random() < 0.08:
-            mentors = [r for r in rows if r["_role"] in {"mentor", "both"} and r is not row]
-            if mentors:
-                row["preferred"] = mentors[int(rng.integers(len(mentors)))]["name"]
+        if row["_role"] != "mentor" and mentor_rows and rng.random() < 0.08:
+            j = mentor_rows[int(rng.integers(len(mentor_rows)))]
+            if j != i:
+                row["preferred"] = rows[j]["name"]
         if rng.random() < 0.03:
-            other = rows[int(rng.integers(len(rows)))]
-            if other is not row:
-                row["avoid"] = other["name"]
+            j = int(rng.integers(len(rows)))
+            if j != i:
+                row["avoid"] = rows[j]["name"]
     # About 1% submit twice; the second submission changes an answer.
     for i in rng.choice(len(rows), size=max(1, len(rows) // 100), replace=False).tolist():
         again = dict(rows[i])
