@@ -57,6 +57,8 @@ def _print_summary(s: Summary, files: int, warnings: int, written: list[Path]) -
         f"mentor places filled"
     )
     typer.echo(f"mentees matched: {s.mentees_matched}, unmatched: {s.mentees_unmatched}")
+    if s.unmatched_reasons:
+        typer.echo("mentees short of the mentors they asked for, by reason:")
     for reason, count in s.unmatched_reasons.items():
         typer.echo(f"  {count:>5}  {reason}")
     gap = f", gap {s.solver.gap:.2%}" if s.solver.gap else ""

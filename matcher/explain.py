@@ -55,7 +55,9 @@ def _sentence(
             )
         level = config.scoring.expertise_default_level
         facts = ", ".join(f"{g} (level {offered[key(g)].level or level}/5)" for g in covered)
-        first = " including the first" if key(covered[0]) == key(mentee.goals[0]) else ""
+        if len(mentee.goals) == 1:
+            return f"{mentor.name} can teach {mentee.name}'s goal: {facts}."
+        first = ", the first among them" if key(covered[0]) == key(mentee.goals[0]) else ""
         return (
             f"{mentor.name} can teach {len(covered)} of {mentee.name}'s "
             f"{len(mentee.goals)} goals{first}: {facts}."
