@@ -429,8 +429,9 @@ class TableReader:
             )
         values["id"] = person_id
         values["name"] = values["name"] or person_id
+        before = len(self.issues)
         roles = self._roles(k, row)
-        if not roles:
+        if not roles and len(self.issues) == before:
             self._problem(
                 Severity.ERROR,
                 row,
@@ -439,7 +440,6 @@ class TableReader:
                 "no role: map a roles column in [columns] or give this file default "
                 "roles in [[intake.sources]]",
             )
-            return None
         values["roles"] = roles
         values["goals"] = tuple(self._list("goals", k))
         values["expertise"] = self._expertise(k, row)
@@ -462,6 +462,8 @@ class TableReader:
         references = {name: self._list(name, k) for name in ("preferred", "avoid")}
         manager = self._scalar("manager", k, row)
         references["manager"] = [manager[1]] if manager else []
+        if not roles:
+            return None  # the problem is recorded; the other fields were still checked
         return Record(
             file=self.file, row=row, order=self._order(k), values=values, references=references
         )
