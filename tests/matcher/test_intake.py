@@ -51,14 +51,17 @@ def test_google_export_reads_every_field(tmp_path: Path) -> None:
     people = {p.id: p for p in load_survey([survey], config()).participants}
     ana, raj = people["ana@example.org"], people["raj@example.org"]
     assert ana.roles == (Role.MENTOR,)
-    assert ana.seniority == 3 and ana.seniority_label == "Senior"
+    assert ana.seniority == 3
+    assert ana.seniority_label == "Senior"
     assert [(e.topic, e.level) for e in ana.expertise] == [
         ("Writing, editing and storytelling", None), ("Python", 5)]  # fmt: skip
     assert ana.languages == ("English", "Portuguese")
-    assert ana.capacity == 3 and ana.format is MeetingFormat.IN_PERSON
+    assert ana.capacity == 3
+    assert ana.format is MeetingFormat.IN_PERSON
     assert ana.utc_offset == 0.0  # Lisbon in January
     assert raj.goals == ("Python", "Data")  # ranked grid columns, first = most important
-    assert raj.utc_offset == 5.5 and raj.capacity is None  # NA is missing
+    assert raj.utc_offset == 5.5
+    assert raj.capacity is None
     assert raj.format is MeetingFormat.EITHER
 
 
@@ -144,9 +147,12 @@ def test_names_in_lists_resolve_to_ids(tmp_path: Path) -> None:
     )
     result = load_survey([survey], cfg)
     ana = next(p for p in result.participants if p.id == "a@x.org")
-    assert ana.preferred == ("b@x.org",) and ana.avoid == () and ana.manager == "b@x.org"
+    assert ana.preferred == ("b@x.org",)
+    assert ana.avoid == ()
+    assert ana.manager == "b@x.org"
     texts = " ".join(w.message for w in result.warnings)
-    assert "no one in the survey" in texts and "themselves" in texts
+    assert "no one in the survey" in texts
+    assert "themselves" in texts
 
 
 def test_duplicate_headers_from_branching_are_combined(tmp_path: Path) -> None:
@@ -224,7 +230,8 @@ def test_csl_forms_load(real_data: Path) -> None:
     assert {p.seniority_label for p in people} >= {"G7", "G6", "SCS4", "AA"}
     assert all(p.department for p in people)
     mentee = next(p for p in people if p.id == "mentee.00@gov.uk")
-    assert mentee.name == "mentee 00" and mentee.roles == (Role.MENTEE,)
+    assert mentee.name == "mentee 00"
+    assert mentee.roles == (Role.MENTEE,)
 
 
 def test_ciera_forms_load(real_data: Path) -> None:
