@@ -1,0 +1,217 @@
+"""The vectorised scorer against a plain per-pair reference written from the spec."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matcher import ProgramConfig, scoring
+from matcher.models import Expertise, MeetingFormat, Participant, Role
+from matcher.scoring import COMPONENTS, NEUTRAL, RULES, Scorer, goal_weights
+
+TOPICS = ["Python", "SQL", "Leadership", "Writing, editing"]
+PLACES = ["London", "Lagos", "Pune"]
+TEAMS = ["Data", "Policy", "HR"]
+LANGS = ["English", "French", "Yoruba"]
+
+
+@st.composite
+def people(draw: st.DrawFn, n: int, prefix: str, role: Role) -> list[Participant]:
+    out = []
+    for k in range(n):
+        goals = draw(st.lists(st.sampled_from(TOPICS), max_size=3, unique=True))
+        expertise = [
+            Expertise(topic=t, level=draw(st.none() | st.integers(1, 5)))
+            for t in draw(st.lists(st.sampled_from(TOPICS), max_size=3, unique=True))
+        ]
+        out.append(Participant(
+            id=f"{prefix}{k}", name=f"{prefix.upper()}{k}", roles=(role,), goals=tuple(goals),
+            expertise=tuple(expertise),
+            seniority=draw(st.none() | st.integers(1, 6)),
+            department=draw(st.none() | st.sampled_from(TEAMS)),
+            location=draw(st.none() | st.sampled_from(PLACES)),
+            utc_offset=draw(st.none() | st.sampled_from([-5.0, 0.0, 1.0, 5.5, 9.0, 12.0])),
+            languages=tuple(draw(st.lists(st.sampled_from(LANGS), max_size=2, unique=True))),
+            format=draw(st.sampled_from(list(MeetingFormat))),
+        ))  # fmt: skip
+    return out
+
+
+@st.composite
+def surveys(draw: st.DrawFn) -> tuple[list[Participant], list[Participant]]:
+    mentees = draw(people(draw(st.integers(1, 7)), "e", Role.MENTEE))
+    mentors = draw(people(draw(st.integers(1, 5)), "m", Role.MENTOR))
+    ids = [p.id for p in (*mentees, *mentors)]
+
+    def relate(p: Participant) -> Participant:
+        return p.model_copy(update={
+            "preferred": tuple(draw(st.lists(st.sampled_from(ids), max_size=2, unique=True))),
+            "avoid": tuple(draw(st.lists(st.sampled_from(ids), max_size=1))),
+            "manager": draw(st.none() | st.sampled_from(ids)),
+        })  # fmt: skip
+
+    return [relate(p) for p in mentees], [relate(p) for p in mentors]
+
+
+def reference_rules(e: Participant, m: Participant, cfg: ProgramConfig) -> set[str]:
+    r = cfg.rules
+    out = set()
+    if e.id == m.id:
+        out.add("same_person")
+    if (
+        r.require_shared_language
+        and e.languages
+        and m.languages
+        and not set(e.languages) & set(m.languages)
+    ):
+        out.add("no_shared_language")
+    if e.manager == m.id or m.manager == e.id:
+        out.add("manager")
+    if m.id in e.avoid or e.id in m.avoid:
+        out.add("avoid")
+    formats = {e.format, m.format}
+    same_place = e.location is not None and e.location == m.location
+    if formats == {MeetingFormat.VIRTUAL, MeetingFormat.IN_PERSON} or (
+        MeetingFormat.IN_PERSON in formats and not same_place
+    ):
+        out.add("format")
+    if e.seniority is not None and m.seniority is not None:
+        gap = m.seniority - e.seniority
+        if r.min_seniority_gap is not None and gap < r.min_seniority_gap:
+            out.add("not_senior_enough")
+        if r.max_seniority_gap is not None and gap > r.max_seniority_gap:
+            out.add("too_senior")
+    if r.different_department and e.department and e.department == m.department:
+        out.add("same_department")
+    if r.different_location and same_place:
+        out.add("same_location")
+    return out
+
+
+def reference_components(e: Participant, m: Participant, cfg: ProgramConfig) -> dict[str, float]:
+    sc = cfg.scoring
+    out = {}
+    if e.goals:
+        level = {x.topic: (x.level or sc.expertise_default_level) / 5 for x in m.expertise}
+        w = goal_weights(len(e.goals))
+        out["goals"] = min(
+            1.0, sum(wi * level.get(g, 0.0) for wi, g in zip(w, e.goals, strict=True))
+        )
+    else:
+        out["goals"] = NEUTRAL
+    if e.seniority is None or m.seniority is None:
+        out["seniority"] = NEUTRAL
+    else:
+        gap = m.seniority - e.seniority
+        out["seniority"] = max(0.0, 1 - abs(gap - sc.preferred_gap) / sc.gap_tolerance)
+    parts = []
+    for direction, a, b in (
+        (sc.department, e.department, m.department),
+        (sc.location, e.location, m.location),
+    ):
+        if direction == "ignore":
+            continue
+        if a is None or b is None:
+            parts.append(NEUTRAL)
+        else:
+            parts.append(float((a != b) if direction == "different" else (a == b)))
+    out["new_ties"] = sum(parts) / len(parts) if parts else NEUTRAL
+    if e.utc_offset is None or m.utc_offset is None:
+        out["time_overlap"] = NEUTRAL
+    else:
+        d = abs(e.utc_offset - m.utc_offset) % 24
+        d = min(d, 24 - d)
+        length = sc.working_hours[1] - sc.working_hours[0]
+        out["time_overlap"] = max(0.0, length - d) / length
+    out["preference"] = 1.0 if m.id in e.preferred else (0.5 if e.id in m.preferred else 0.0)
+    return out
+
+
+CONFIGS = [
+    ProgramConfig(),
+    ProgramConfig.model_validate({
+        "rules": {"min_seniority_gap": None, "max_seniority_gap": 2,
+                  "different_department": True, "different_location": True},
+        "scoring": {"department": "same", "location": "ignore", "preferred_gap": 1}}),
+]  # fmt: skip
+
+
+@settings(max_examples=150)
+@given(surveys(), st.sampled_from(range(len(CONFIGS))))
+def test_vectorised_rules_and_components_match_reference(
+    survey: tuple[list[Participant], list[Participant]], which: int
+) -> None:
+    mentees, mentors = survey
+    cfg = CONFIGS[which]
+    graph = Scorer(mentees, mentors, cfg).candidates()
+    arcs = {
+        (int(i), int(j)): k for k, (i, j) in enumerate(zip(graph.left, graph.right, strict=True))
+    }
+    for i, e in enumerate(mentees):
+        expected_removed = dict.fromkeys(RULES, 0)
+        for j, m in enumerate(mentors):
+            broken = reference_rules(e, m, cfg)
+            for rule in broken:
+                expected_removed[rule] += 1
+            assert ((i, j) in arcs) == (not broken), (e, m, broken)
+            if (i, j) in arcs:
+                want = reference_components(e, m, cfg)
+                got = graph.components[arcs[(i, j)]]
+                for c, name in enumerate(COMPONENTS):
+                    assert math.isclose(got[c], want[name], abs_tol=1e-6), (name, e, m)
+        assert [int(x) for x in graph.removed_left[i]] == [expected_removed[r] for r in RULES]
+
+
+def test_weights_renormalise_without_the_missing_data() -> None:
+    mentee = Participant(id="e", name="E", roles=(Role.MENTEE,), seniority=1)
+    mentor = Participant(id="m", name="M", roles=(Role.MENTOR,), seniority=3)
+    graph = Scorer([mentee], [mentor], ProgramConfig()).candidates()
+    assert graph.disabled == ["goals", "new_ties", "time_overlap", "preference"]
+    assert graph.weights["seniority"] == 1.0
+    assert np.allclose(graph.score, [1.0])  # gap 2 is the preferred gap
+
+
+def test_min_score_rule_removes_weak_pairs() -> None:
+    mentee = Participant(id="e", name="E", roles=(Role.MENTEE,), seniority=1)
+    mentors = [
+        Participant(id=f"m{k}", name="M", roles=(Role.MENTOR,), seniority=1 + k) for k in (1, 2, 4)
+    ]
+    cfg = ProgramConfig.model_validate({"rules": {"min_score": 60}})
+    graph = Scorer([mentee], mentors, cfg).candidates()
+    assert graph.right.tolist() == [0, 1]  # gap 4: fit 1/3, below 60
+    assert graph.removed_left[0, RULES.index("min_score")] == 1
+
+
+def test_blocks_give_the_same_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    mentees = [
+        Participant(
+            id=f"e{k}",
+            name="E",
+            roles=(Role.MENTEE,),
+            seniority=int(rng.integers(1, 4)),
+            utc_offset=float(rng.integers(-5, 9)),
+        )
+        for k in range(40)
+    ]
+    mentors = [
+        Participant(
+            id=f"m{k}",
+            name="M",
+            roles=(Role.MENTOR,),
+            seniority=int(rng.integers(2, 6)),
+            utc_offset=float(rng.integers(-5, 9)),
+        )
+        for k in range(9)
+    ]
+    whole = Scorer(mentees, mentors, ProgramConfig()).candidates()
+    monkeypatch.setattr(scoring, "BLOCK_PAIRS", 20)  # two mentees per block
+    blocked = Scorer(mentees, mentors, ProgramConfig()).candidates()
+    assert np.array_equal(whole.left, blocked.left)
+    assert np.array_equal(whole.right, blocked.right)
+    assert np.array_equal(whole.components, blocked.components)
+    assert np.array_equal(whole.removed_right, blocked.removed_right)
