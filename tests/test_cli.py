@@ -1,0 +1,238 @@
+"""The CLI as a coordinator uses it: exit codes, files written or not, determinism."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from matcher.cli import app
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SURVEY = str(DATA / "sample_survey.csv")
+CONFIG = str(DATA / "sample_program.toml")
+runner = CliRunner()
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_run_writes_every_result_file(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    result = runner.invoke(app, ["run", SURVEY, "--config", CONFIG, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "pairs.csv", "participants.csv", "report.html", "summary.json"]  # fmt: skip
+    pairs = rows(out / "pairs.csv")
+    assert list(pairs[0])[:8] == [
+        "cohort_id",
+        "track",
+        "mentor_id",
+        "mentor_name",
+        "mentee_id",
+        "mentee_name",
+        "score",
+        "reasons",
+    ]
+    people = rows(out / "participants.csv")
+    assert list(people[0]) == [
+        "id",
+        "name",
+        "roles",
+        "capacity",
+        "demand",
+        "matched_with",
+        "unmatched_reason",
+    ]
+    summary = json.loads((out / "summary.json").read_text())["summary"]
+    assert summary["pairs"] == len(pairs)
+    assert len(people) == summary["people"]
+    for person in people:  # everyone who asked has a match or a reason
+        if "mentee" in person["roles"] and not person["matched_with"]:
+            assert person["unmatched_reason"]
+    assert "pairs made:" in result.stdout
+    assert "solver: min_cost_flow, optimal" in result.stdout
+
+
+def test_same_input_and_seed_give_identical_files(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        args = ["run", SURVEY, "-c", CONFIG, "-o", str(tmp_path / name), "--seed", "3", "-q"]
+        assert runner.invoke(app, args).exit_code == 0
+    for file in ("pairs.csv", "participants.csv", "report.html", "summary.json"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
+
+
+def test_bad_input_exits_1_and_writes_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    text = (DATA / "sample_survey.csv").read_text(encoding="utf-8")
+    bad.write_text(text.replace(",Senior,", ",Overlord,", 1), encoding="utf-8")
+    out = tmp_path / "results"
+    result = runner.invoke(app, ["run", str(bad), "-c", CONFIG, "-o", str(out)])
+    assert result.exit_code == 1
+    assert "bad.csv, row " in result.stderr
+    assert "column 'What is your current grade?': value 'Overlord'" in result.stderr
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [bad]  # no staging folder left either
+
+
+def test_failed_run_keeps_previous_results(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    assert runner.invoke(app, ["run", SURVEY, "-c", CONFIG, "-o", str(out), "-q"]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    missing = str(tmp_path / "nope.csv")
+    result = runner.invoke(app, ["run", missing, "-c", CONFIG, "-o", str(out)])
+    assert result.exit_code == 1
+    assert "nope.csv: file not found" in result.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_refuses_to_replace_a_folder_it_did_not_write(tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.docx").write_text("precious")
+    result = runner.invoke(app, ["run", SURVEY, "-c", CONFIG, "-o", str(out), "-q"])
+    assert result.exit_code == 1
+    assert (out / "thesis.docx").read_text() == "precious"
+
+
+def test_bad_config_names_file_and_key(tmp_path: Path) -> None:
+    config = tmp_path / "p.toml"
+    config.write_text("[weights]\ngoalz = 1\n")
+    result = runner.invoke(app, ["validate", SURVEY, "-c", str(config)])
+    assert result.exit_code == 1
+    assert "p.toml: weights.goalz" in result.stderr
+
+
+def test_usage_errors_exit_2() -> None:
+    assert runner.invoke(app, ["run"]).exit_code == 2
+    assert runner.invoke(app, ["run", SURVEY, "--seed", "many"]).exit_code == 2
+    assert runner.invoke(app, ["sample", "--style", "typeform"]).exit_code == 2
+
+
+def test_validate_lists_every_problem_and_writes_nothing(tmp_path: Path) -> None:
+    with (DATA / "sample_survey.csv").open(encoding="utf-8", newline="") as handle:
+        table = list(csv.reader(handle))
+    grade = table[0].index("What is your current grade?")
+    meet = table[0].index("How would you prefer to meet?")
+    table[5][grade] = "Overlord"  # spreadsheet row 6
+    table[9][meet] = "Carrier pigeon"  # spreadsheet row 10
+    bad = tmp_path / "bad.csv"
+    with bad.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(table)
+    result = runner.invoke(app, ["validate", str(bad), "-c", CONFIG])
+    assert result.exit_code == 1
+    assert "row 6, column 'What is your current grade?': value 'Overlord'" in result.stderr
+    assert "row 10, column 'How would you prefer to meet?': value 'Carrier pigeon'" in (
+        result.stderr
+    )
+    assert "2 error(s)" in result.stderr
+    assert list(tmp_path.iterdir()) == [bad]
+    ok = runner.invoke(app, ["validate", SURVEY, "-c", CONFIG])
+    assert ok.exit_code == 0
+    assert ok.stdout.startswith("ok: 300 people")
+
+
+@pytest.mark.parametrize("style", ["google", "microsoft"])
+def test_sample_writes_a_survey_that_runs(tmp_path: Path, style: str) -> None:
+    survey = tmp_path / "survey.csv"
+    made = runner.invoke(
+        app, ["sample", "--size", "80", "--seed", "5", "-o", str(survey), "--style", style]
+    )
+    assert made.exit_code == 0, made.output
+    header = survey.read_text(encoding="utf-8").splitlines()[0]
+    first = "Timestamp,Email Address" if style == "google" else "ID,Start time,Completion time"
+    assert header.startswith(first)
+    result = runner.invoke(
+        app,
+        ["run", str(survey), "-c", str(tmp_path / "survey.toml"), "-o", str(tmp_path / "r"), "-q"],
+    )
+    assert result.exit_code == 0, result.output
+    assert rows(tmp_path / "r" / "pairs.csv")
+
+
+def test_sample_is_deterministic(tmp_path: Path) -> None:
+    for name in ("a.csv", "b.csv"):
+        runner.invoke(app, ["sample", "--size", "50", "--seed", "9", "-o", str(tmp_path / name)])
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_formula_cells_are_neutralised(tmp_path: Path) -> None:
+    survey = tmp_path / "s.csv"
+    survey.write_text(
+        "Email,Name,Role\n"
+        'boss@x.org,"=HYPERLINK(""http://evil"",""click"")",Mentor\n'
+        "kid@x.org,@SUM(A1),Mentee\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "p.toml"
+    config.write_text('[columns]\nroles = "Role"\n[rules]\nmin_seniority_gap = 0\n')
+    out = tmp_path / "r"
+    assert (
+        runner.invoke(app, ["run", str(survey), "-c", str(config), "-o", str(out), "-q"]).exit_code
+        == 0
+    )
+    (pair,) = rows(out / "pairs.csv")
+    assert pair["mentor_name"].startswith("'=HYPERLINK")
+    assert pair["mentee_name"] == "'@SUM(A1)"
+    for person in rows(out / "participants.csv"):
+        assert not person["name"].startswith(("=", "@"))
+
+
+def test_real_csl_and_ciera_files_run(real_data: Path, tmp_path: Path) -> None:
+    for name, files in (
+        ("csl", ["csl_mentor_match_small_mentees.csv", "csl_mentor_match_small_mentors.csv"]),
+        ("ciera", ["ciera_gforms_sample_mentees.csv", "ciera_gforms_sample_mentors.csv"]),
+    ):
+        args = [
+            "run",
+            *(str(real_data / f) for f in files),
+            "-c",
+            str(DATA / f"{name}.toml"),
+            "-o",
+            str(tmp_path / name),
+        ]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert rows(tmp_path / name / "pairs.csv")
+
+
+def test_xlsx_survey_runs(tmp_path: Path) -> None:
+    import polars as pl
+
+    frame = pl.read_csv(DATA / "sample_msforms.csv", infer_schema=False)
+    workbook = tmp_path / "form.xlsx"
+    frame.write_excel(workbook)
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(workbook),
+            "-c",
+            str(DATA / "sample_msforms.toml"),
+            "-o",
+            str(tmp_path / "r"),
+            "-q",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    csv_run = runner.invoke(
+        app,
+        [
+            "run",
+            str(DATA / "sample_msforms.csv"),
+            "-c",
+            str(DATA / "sample_msforms.toml"),
+            "-o",
+            str(tmp_path / "c"),
+            "-q",
+        ],
+    )
+    assert csv_run.exit_code == 0
+    assert (tmp_path / "r" / "pairs.csv").read_bytes() == (
+        tmp_path / "c" / "pairs.csv"
+    ).read_bytes()
