@@ -8,7 +8,7 @@ sum with weights normalised to 1, and explanations read the very same stored val
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -197,6 +197,90 @@ def _disabled(
     return [c for c in COMPONENTS if not has[c]]
 
 
+def _codes(left: Floats, right: Floats) -> tuple[Floats, Ints, Ints]:
+    """Distinct values of both sides, and 1-based codes into them (0: unknown)."""
+    both = np.concatenate([left, right])
+    values = np.unique(both[~np.isnan(both)])
+
+    def code(x: Floats) -> Ints:
+        return np.where(np.isnan(x), 0, np.searchsorted(values, np.nan_to_num(x)) + 1)
+
+    return values, code(left), code(right)
+
+
+def _table(
+    values_left: Floats, values_right: Floats, fn: Callable[[Floats, Floats], Floats]
+) -> npt.NDArray[np.float32]:
+    """(1 + n) x (1 + m) lookup table; row and column 0 are 'unknown' (NEUTRAL)."""
+    table = np.full((values_left.size + 1, values_right.size + 1), NEUTRAL, dtype=np.float32)
+    table[1:, 1:] = fn(values_left[:, None], values_right[None, :])
+    return table
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """Lookup tables and per-side codes for the table-driven components."""
+
+    seniority: npt.NDArray[np.float32]
+    sen_left: Ints
+    sen_right: Ints
+    overlap: npt.NDArray[np.float32]
+    off_left: Ints
+    off_right: Ints
+    department: npt.NDArray[np.float32]
+    dep_left: Ints
+    dep_right: Ints
+    location: npt.NDArray[np.float32]
+    loc_left: Ints
+    loc_right: Ints
+
+    @classmethod
+    def build(cls, left: Side, right: Side, config: ProgramConfig) -> _Tables:
+        sc = config.scoring
+        levels, sen_left, sen_right = _codes(left.seniority, right.seniority)
+        seniority = _table(
+            levels,
+            levels,
+            lambda a, b: np.clip(
+                1.0 - np.abs(b - a - sc.preferred_gap) / sc.gap_tolerance, 0.0, 1.0
+            ),
+        )
+        start, end = sc.working_hours
+        length = max(end - start, 1)
+
+        def overlap(a: Floats, b: Floats) -> Floats:
+            delta = np.abs(a - b) % 24
+            delta = np.minimum(delta, 24 - delta)
+            result: Floats = np.clip(length - delta, 0.0, length) / length
+            return result
+
+        offsets, off_left, off_right = _codes(left.offset, right.offset)
+        directions = [d for d in (sc.department, sc.location) if d != "ignore"]
+        share = 1.0 / len(directions) if directions else 0.0
+
+        def ties(direction: str, n: int) -> npt.NDArray[np.float32]:
+            codes = np.arange(n, dtype=np.float64)
+            if direction == "ignore":
+                table = np.zeros((n + 1, n + 1), dtype=np.float32)
+            else:
+                same = direction == "same"
+                table = _table(codes, codes, lambda a, b: (a == b) if same else (a != b))
+            if not directions:
+                table[:] = NEUTRAL / 2  # no direction at all: two halves of NEUTRAL
+            return (table * share).astype(np.float32) if directions else table
+
+        n_dep = int(max(left.department.max(initial=-1), right.department.max(initial=-1))) + 1
+        n_loc = int(max(left.location.max(initial=-1), right.location.max(initial=-1))) + 1
+        return cls(
+            seniority=seniority, sen_left=sen_left, sen_right=sen_right,
+            overlap=_table(offsets, offsets, overlap), off_left=off_left, off_right=off_right,
+            department=ties(sc.department, n_dep), dep_left=left.department + 1,
+            dep_right=right.department + 1,
+            location=ties(sc.location, n_loc), loc_left=left.location + 1,
+            loc_right=right.location + 1,
+        )  # fmt: skip
+
+
 class Scorer:
     """Rules and components for rows of mentees against all mentors."""
 
@@ -213,6 +297,8 @@ class Scorer:
         self.preferred = _relation(people, self.vocab, "preferred")
         self.disabled = _disabled(left, right, config)
         self.weights = _weights(config, self.disabled)
+        self.tables = _Tables.build(self.left, self.right, config)
+        self.expertise_t = np.ascontiguousarray(self.right.expertise.toarray().T, np.float32)
 
     def rules(self, rows: slice) -> dict[str, Bool]:
         """Boolean (block x mentors) masks, True where the rule forbids the pair."""
@@ -249,44 +335,32 @@ class Scorer:
             out["same_location"] = same_place
         return out
 
-    def components(self, rows: slice) -> dict[str, npt.NDArray[np.float32]]:
-        """Component values in [0, 1] for (block x mentors); unknown inputs are NEUTRAL."""
-        L, R, sc = self.left, self.right, self.config.scoring  # noqa: N806
+    def components(self, rows: slice) -> npt.NDArray[np.float32]:
+        """Component values in [0, 1], shape (components, block, mentors).
+
+        Everything but goals and preference depends on a few distinct codes per side
+        (ladder levels, UTC offsets, departments, locations), so it is one lookup in a
+        small precomputed table instead of a chain of whole-block arithmetic.
+        """
+        L, R, t = self.left, self.right, self.tables  # noqa: N806
         n_rows = L.person[rows].shape[0]
-        shape = (n_rows, R.size)
-        out: dict[str, Floats] = {}
-
-        covered = (L.goals[rows] @ R.expertise.T).toarray()
+        out = np.empty((len(COMPONENTS), n_rows, R.size), dtype=np.float32)
+        covered = L.goals[rows].toarray().astype(np.float32) @ self.expertise_t
         has_goals = (np.diff(L.goals.indptr)[rows] > 0)[:, None]
-        out["goals"] = np.where(has_goals, np.minimum(covered, 1.0), NEUTRAL)
+        out[0] = np.where(has_goals, np.minimum(covered, 1.0), NEUTRAL)
 
-        gap = R.seniority[None, :] - L.seniority[rows, None]
-        fit = np.clip(1.0 - np.abs(gap - sc.preferred_gap) / sc.gap_tolerance, 0.0, 1.0)
-        out["seniority"] = np.where(np.isnan(gap), NEUTRAL, fit)
+        def lookup(table: npt.NDArray[np.float32], left: Ints, right: Ints) -> Floats:
+            # Rows of the small table first, then one gather along the mentors.
+            return np.take(table[left[rows]], right, axis=1)
 
-        parts = []
-        for direction, codes_l, codes_r in (
-            (sc.department, L.department[rows], R.department),
-            (sc.location, L.location[rows], R.location),
-        ):
-            if direction == "ignore":
-                continue
-            a, b = codes_l[:, None], codes_r[None, :]
-            match = (a != b) if direction == "different" else (a == b)
-            parts.append(np.where((a >= 0) & (b >= 0), match.astype(np.float64), NEUTRAL))
-        out["new_ties"] = np.mean(parts, axis=0) if parts else np.full(shape, NEUTRAL)
-
-        start, end = sc.working_hours
-        length = max(end - start, 1)
-        delta = np.abs(L.offset[rows, None] - R.offset[None, :]) % 24
-        delta = np.minimum(delta, 24 - delta)
-        overlap = np.clip(length - delta, 0.0, length) / length
-        out["time_overlap"] = np.where(np.isnan(overlap), NEUTRAL, overlap)
-
+        out[1] = lookup(t.seniority, t.sen_left, t.sen_right)
+        out[2] = lookup(t.department, t.dep_left, t.dep_right)
+        out[2] += lookup(t.location, t.loc_left, t.loc_right)
+        out[3] = lookup(t.overlap, t.off_left, t.off_right)
         asked = self.preferred[L.person[rows]][:, R.person].toarray() > 0
         asked_by_mentor = self.preferred[R.person][:, L.person[rows]].toarray().T > 0
-        out["preference"] = np.maximum(asked.astype(np.float64), 0.5 * asked_by_mentor)
-        return {name: out[name].astype(np.float32) for name in COMPONENTS}
+        out[4] = np.maximum(asked.astype(np.float32), np.float32(0.5) * asked_by_mentor)
+        return out
 
     def candidates(self) -> CandidateGraph:
         """Score every pair block by block and keep those that pass every hard rule."""
@@ -302,19 +376,20 @@ class Scorer:
             rows = slice(start, min(start + block, n_left))
             masks = self.rules(rows)
             values = self.components(rows)
-            stacked = np.stack([values[c] for c in COMPONENTS], axis=-1)
-            score = stacked.astype(np.float64) @ w
+            score = values[0] * np.float32(w[0])
+            for c in range(1, len(COMPONENTS)):
+                score += values[c] * np.float32(w[c])
             masks["min_score"] = score * 100 < self.config.rules.min_score - 1e-9
             forbidden = np.zeros(score.shape, dtype=bool)
             for r, name in enumerate(RULES):
                 if name in masks:
-                    removed_left[rows, r] = masks[name].sum(axis=1)
-                    removed_right[:, r] += masks[name].sum(axis=0, dtype=np.int32)
+                    removed_left[rows, r] = np.count_nonzero(masks[name], axis=1)
+                    removed_right[:, r] += np.count_nonzero(masks[name], axis=0)
                     forbidden |= masks[name]
             ii, jj = np.nonzero(~forbidden)
             lefts.append(ii.astype(np.int64) + start)
             rights.append(jj.astype(np.int64))
-            comps.append(stacked[ii, jj])
+            comps.append(np.ascontiguousarray(values[:, ii, jj].T))
         return CandidateGraph(
             left=np.concatenate(lefts) if lefts else np.zeros(0, dtype=np.int64),
             right=np.concatenate(rights) if rights else np.zeros(0, dtype=np.int64),

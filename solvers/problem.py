@@ -47,6 +47,11 @@ class AssignmentProblem:
     objective: Objective = Objective.COVERAGE
 
     def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "objective", Objective(self.objective))
+        except ValueError:
+            known = ", ".join(o.value for o in Objective)
+            raise ProblemError(f"unknown objective {self.objective!r}; known: {known}") from None
         for name in ("left_demand", "right_capacity", "arc_left", "arc_right", "arc_weight"):
             value = np.asarray(getattr(self, name))
             if value.ndim != 1:
