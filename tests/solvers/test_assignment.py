@@ -13,17 +13,10 @@ import math
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from hypothesis import given, settings
 from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
-from strategies import (
-    DETERMINISTIC,
-    Instance,
-    make_instance,
-    random_instances,
-    tiny_instances,
-    with_objective,
-)
 
 from solvers import (
     ASSIGNMENT_METHODS,
@@ -38,6 +31,14 @@ from solvers import (
 )
 from solvers.greedy import solve_greedy
 from solvers.mincostflow import solve_min_cost_flow
+from tests.solvers.strategies import (
+    DETERMINISTIC,
+    Instance,
+    make_instance,
+    random_instances,
+    tiny_instances,
+    with_objective,
+)
 
 #: What each registered method must report. A new method has to be added here on purpose.
 EXPECTED_STATUS: dict[str, Status] = {
@@ -195,17 +196,19 @@ def milp_optimum(instance: Instance) -> int | Score:
     incidence[problem.n_left + problem.arc_right, np.arange(m)] = 1
     room = np.concatenate([problem.left_demand, problem.right_capacity]).astype(np.float64)
     constraints = [LinearConstraint(incidence, -np.inf, room)]
-    kwargs: dict[str, Any] = {
-        "integrality": np.ones(m),
-        "bounds": Bounds(0, 1),
-        "options": {"mip_rel_gap": 0.0},
-    }
 
-    def solve(c: np.ndarray) -> np.ndarray:
-        result = milp(c, constraints=constraints, **kwargs)
+    def solve(cost: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+        result = milp(
+            cost,
+            constraints=constraints,
+            integrality=np.ones(m),
+            bounds=Bounds(0, 1),
+            options={"mip_rel_gap": 0.0},
+        )
         assert result.success, result.message
-        x = np.rint(result.x).astype(np.int64)
-        assert np.abs(result.x - x).max() < 1e-6
+        relaxed = np.asarray(result.x, dtype=np.float64)
+        x: npt.NDArray[np.int64] = np.rint(relaxed).astype(np.int64)
+        assert np.abs(relaxed - x).max() < 1e-6
         assert (incidence @ x <= room).all()
         return x
 
