@@ -4,6 +4,7 @@ problem collected with its file, row, column and value (never the first one only
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,6 +49,7 @@ _FORMAT_WORDS: dict[str, MeetingFormat] = {
 }  # fmt: skip
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def key(text: str) -> str:
     """How names, ids and labels are compared: case- and spacing-insensitive."""
     return " ".join(text.split()).casefold()
@@ -94,6 +96,7 @@ class TableReader:
             f: sorted(opts, key=len, reverse=True) for f, opts in config.options.items()
         }
         self.default_roles = self._default_roles()
+        self._stamp_format: str | None = None
         self.mapping = self._map_columns()
 
     # -- columns -------------------------------------------------------------------------
@@ -193,16 +196,19 @@ class TableReader:
     # -- fields --------------------------------------------------------------------------
 
     def _order(self, k: int) -> tuple[float, int, int]:
+        """Sort key for duplicate submissions: timestamp, then file, then row."""
         cells = self._cells("timestamp", k)
-        stamp = 0.0
-        if cells:
-            for fmt in _TIMESTAMP_FORMATS:
-                try:
-                    stamp = datetime.strptime(cells[0][1], fmt).timestamp()
-                    break
-                except ValueError:
-                    continue
-        return (stamp, self.file_index, k)
+        if not cells:
+            return (0.0, self.file_index, k)
+        formats = [self._stamp_format] if self._stamp_format else []
+        for fmt in [*formats, *_TIMESTAMP_FORMATS]:
+            try:
+                stamp = datetime.strptime(cells[0][1], fmt).timestamp()
+            except ValueError:
+                continue
+            self._stamp_format = fmt  # exports use one format throughout
+            return (stamp, self.file_index, k)
+        return (0.0, self.file_index, k)
 
     def _scalar(self, name: str, k: int, row: int) -> tuple[int, str] | None:
         cells = self._cells(name, k)
