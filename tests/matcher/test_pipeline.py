@@ -7,12 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
 from matcher import ProgramConfig, load_survey, match, run
 from matcher.models import MeetingFormat, Participant, Role
 from matcher.scoring import Scorer
 from solvers import SCORE_SCALE
+from tests.matcher.test_scoring import reference_rules, surveys
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -129,3 +132,29 @@ def test_ciera_runs(real_data: Path) -> None:
             assert pair.b not in by_id[pair.a].avoid
     assert output.result.summary.solver.status == "optimal"
     assert output.result.summary.pairs > 50
+
+
+@settings(max_examples=60)
+@given(surveys(), st.integers(0, 3), st.integers(0, 2))
+def test_any_survey_gives_valid_explained_matches(
+    survey: tuple[list[Participant], list[Participant]], capacity: int, demand: int
+) -> None:
+    from matcher.intake import Survey
+
+    mentees, mentors = survey
+    cfg = ProgramConfig.model_validate(
+        {"mentoring": {"default_capacity": capacity, "default_demand": demand}}
+    )
+    result = match(Survey(participants=[*mentees, *mentors], warnings=[]), cfg).result
+    by_id = {p.id: p for p in (*mentees, *mentors)}
+    seen: dict[str, int] = {}
+    for cohort in result.cohorts:
+        assert len(cohort.pairs) <= capacity
+        for pair in cohort.pairs:
+            mentor, mentee = by_id[pair.a], by_id[pair.b]
+            assert not reference_rules(mentee, mentor, cfg)
+            assert abs(sum(pair.components.values()) - pair.score) <= 0.03
+            seen[pair.b] = seen.get(pair.b, 0) + 1
+    assert all(n <= demand for n in seen.values())
+    short = {u.id for u in result.unmatched if u.role is Role.MENTEE}
+    assert short == {p.id for p in mentees if seen.get(p.id, 0) < demand}
