@@ -8,9 +8,18 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from matcher.models import MeetingFormat, Role
+from solvers import ASSIGNMENT_METHODS
 
 #: Canonical participant fields a survey column can be mapped to.
 FIELDS = (
@@ -89,8 +98,15 @@ class Mentoring(_Strict):
     default_capacity: int = Field(2, ge=0)
     default_demand: int = Field(1, ge=0)
     max_capacity: int = Field(10, ge=1, description="Larger answers are capped, with a warning.")
-    method: str = "min_cost_flow"
+    method: str = "pruned_flow"
     objective: Literal["coverage", "total"] = "coverage"
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, value: str) -> str:
+        if value not in ASSIGNMENT_METHODS:
+            raise ValueError(f"unknown method {value!r}; known: {', '.join(ASSIGNMENT_METHODS)}")
+        return value
 
 
 class Weights(_Strict):

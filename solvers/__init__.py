@@ -7,6 +7,7 @@ from typing import Protocol
 from solvers.greedy import solve_greedy
 from solvers.mincostflow import SolverFailureError, solve_min_cost_flow
 from solvers.problem import SCORE_SCALE, AssignmentProblem, Objective, ProblemError
+from solvers.pruned import solve_pruned_flow
 from solvers.solution import Solution, Status
 
 
@@ -20,6 +21,7 @@ class AssignmentSolver(Protocol):
 ASSIGNMENT_METHODS: dict[str, AssignmentSolver] = {
     "min_cost_flow": solve_min_cost_flow,
     "greedy": solve_greedy,
+    "pruned_flow": solve_pruned_flow,
 }
 
 

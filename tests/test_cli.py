@@ -56,7 +56,7 @@ def test_run_writes_every_result_file(tmp_path: Path) -> None:
         if "mentee" in person["roles"] and not person["matched_with"]:
             assert person["unmatched_reason"]
     assert "pairs made:" in result.stdout
-    assert "solver: min_cost_flow, optimal" in result.stdout
+    assert "solver: pruned_flow, optimal" in result.stdout
 
 
 def test_same_input_and_seed_give_identical_files(tmp_path: Path) -> None:
@@ -236,3 +236,12 @@ def test_xlsx_survey_runs(tmp_path: Path) -> None:
     assert (tmp_path / "r" / "pairs.csv").read_bytes() == (
         tmp_path / "c" / "pairs.csv"
     ).read_bytes()
+
+
+def test_unknown_solver_method_is_a_config_error(tmp_path: Path) -> None:
+    config = tmp_path / "p.toml"
+    config.write_text('[mentoring]\nmethod = "magic"\n')
+    result = runner.invoke(app, ["run", SURVEY, "-c", str(config), "-o", str(tmp_path / "r")])
+    assert result.exit_code == 1
+    assert "mentoring.method" in result.stderr
+    assert "pruned_flow" in result.stderr
