@@ -153,19 +153,14 @@ class CandidateGraph:
     left: Ints
     right: Ints
     components: npt.NDArray[np.float32]
+    #: Pair scores in [0, 1]: the weighted sum of ``components`` the solver maximises.
+    score: Floats
     weights: dict[str, float]
     disabled: list[str]
     removed_left: npt.NDArray[np.int32]
     removed_right: npt.NDArray[np.int32]
     n_left: int
     n_right: int
-
-    @property
-    def score(self) -> Floats:
-        """Pair scores in [0, 1]: the weighted sum the solver maximises."""
-        w = np.array([self.weights[c] for c in COMPONENTS])
-        result: Floats = np.clip(self.components.astype(np.float64) @ w, 0.0, 1.0)
-        return result
 
     @property
     def n_arcs(self) -> int:
@@ -370,6 +365,7 @@ class Scorer:
         lefts: list[Ints] = []
         rights: list[Ints] = []
         comps: list[npt.NDArray[np.float32]] = []
+        scores: list[Floats] = []
         w = np.array([self.weights[c] for c in COMPONENTS], dtype=np.float64)
         block = max(1, BLOCK_PAIRS // max(n_right, 1))
         for start in range(0, n_left, block):
@@ -389,13 +385,16 @@ class Scorer:
             ii, jj = np.nonzero(~forbidden)
             lefts.append(ii.astype(np.int64) + start)
             rights.append(jj.astype(np.int64))
-            comps.append(np.ascontiguousarray(values[:, ii, jj].T))
+            chosen = np.ascontiguousarray(values[:, ii, jj].T)
+            comps.append(chosen)
+            scores.append(np.clip(chosen.astype(np.float64) @ w, 0.0, 1.0))
         return CandidateGraph(
             left=np.concatenate(lefts) if lefts else np.zeros(0, dtype=np.int64),
             right=np.concatenate(rights) if rights else np.zeros(0, dtype=np.int64),
             components=np.concatenate(comps)
             if comps
             else np.zeros((0, len(COMPONENTS)), dtype=np.float32),
+            score=np.concatenate(scores) if scores else np.zeros(0),
             weights=self.weights,
             disabled=self.disabled,
             removed_left=removed_left,
