@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +31,7 @@ NEUTRAL = 0.5
 BLOCK_PAIRS = 2_000_000
 
 Bool = npt.NDArray[np.bool_]
+_T = TypeVar("_T", bound=np.generic)
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 
@@ -276,6 +278,15 @@ class _Tables:
         )  # fmt: skip
 
 
+def _join(blocks: list[npt.NDArray[_T]], empty: npt.NDArray[_T]) -> npt.NDArray[_T]:
+    """Concatenate and release the blocks at once, so the graph is never held twice over."""
+    if not blocks:
+        return empty
+    joined = np.concatenate(blocks)
+    blocks.clear()
+    return joined
+
+
 class Scorer:
     """Rules and components for rows of mentees against all mentors."""
 
@@ -389,12 +400,10 @@ class Scorer:
             comps.append(chosen)
             scores.append(np.clip(chosen.astype(np.float64) @ w, 0.0, 1.0))
         return CandidateGraph(
-            left=np.concatenate(lefts) if lefts else np.zeros(0, dtype=np.int64),
-            right=np.concatenate(rights) if rights else np.zeros(0, dtype=np.int64),
-            components=np.concatenate(comps)
-            if comps
-            else np.zeros((0, len(COMPONENTS)), dtype=np.float32),
-            score=np.concatenate(scores) if scores else np.zeros(0),
+            left=_join(lefts, np.zeros(0, dtype=np.int64)),
+            right=_join(rights, np.zeros(0, dtype=np.int64)),
+            components=_join(comps, np.zeros((0, len(COMPONENTS)), dtype=np.float32)),
+            score=_join(scores, np.zeros(0)),
             weights=self.weights,
             disabled=self.disabled,
             removed_left=removed_left,
