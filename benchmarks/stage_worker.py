@@ -64,13 +64,7 @@ def measure(survey: Path, config_path: Path, out_dir: Path, method: str) -> dict
         raise RuntimeError(f"the pipeline did not announce stage(s) {missing}; update _STARTS")
 
     tick = time.perf_counter()
-    files = render(
-        output.result,
-        output.participants,
-        program=config.name,
-        default_capacity=config.mentoring.default_capacity,
-        default_demand=config.mentoring.default_demand,
-    )
+    files = render(output.result, output.participants, config)
     write_results(out_dir, files)
     write_s = time.perf_counter() - tick
 

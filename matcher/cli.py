@@ -95,13 +95,7 @@ def run(
     if not quiet:
         _print_issues(output.result.warnings)
     tick = time.perf_counter()
-    files = render(
-        output.result,
-        output.participants,
-        program=program.name,
-        default_capacity=program.mentoring.default_capacity,
-        default_demand=program.mentoring.default_demand,
-    )
+    files = render(output.result, output.participants, program)
     try:
         written = write_results(out, files)
     except (OutputError, OSError) as exc:

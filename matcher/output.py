@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from matcher.config import ProgramConfig
 from matcher.models import MatchResult, Participant, Role
 from matcher.scoring import COMPONENTS
 
@@ -204,25 +205,22 @@ def write_results(out_dir: Path, files: dict[str, str]) -> list[Path]:
 
 
 def render(
-    result: MatchResult,
-    people: Sequence[Participant],
-    *,
-    program: str,
-    default_capacity: int,
-    default_demand: int,
+    result: MatchResult, people: Sequence[Participant], config: ProgramConfig
 ) -> dict[str, str]:
     """Every results file by name. Timings stay out of the files, so the same input and
     seed give byte-identical results."""
     summary = result.summary.model_dump(mode="json", exclude={"stage_seconds"})
     summary["solver"].pop("wall_time", None)
     document = {
-        "program": program,
+        "program": config.name,
         "summary": summary,
         "warnings": [w.model_dump(mode="json") for w in result.warnings],
     }
     return {
         "pairs.csv": pairs_csv(result),
-        "participants.csv": participants_csv(result, people, default_capacity, default_demand),
-        "report.html": report_html(result, program),
+        "participants.csv": participants_csv(
+            result, people, config.mentoring.default_capacity, config.mentoring.default_demand
+        ),
+        "report.html": report_html(result, config.name),
         MARKER: json.dumps(document, indent=2, ensure_ascii=False) + "\n",
     }

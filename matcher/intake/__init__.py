@@ -62,6 +62,17 @@ def _merge(records: list[Record], issues: list[Issue]) -> Record:
     return merged
 
 
+def _ignored(record: Record, column: str, text: str, why: str) -> Issue:
+    return Issue(
+        severity=Severity.WARNING,
+        file=record.file,
+        row=record.row,
+        column=column,
+        value=text,
+        message=f"{column}: {why}; ignored",
+    )
+
+
 def _resolve(records: dict[str, Record], issues: list[Issue]) -> None:
     """Names typed in preferred/avoid/manager become ids; unknown names are warnings."""
     index: dict[str, str | None] = {}
@@ -77,29 +88,12 @@ def _resolve(records: dict[str, Record], issues: list[Issue]) -> None:
             ids: list[str] = []
             for text in texts:
                 target = index.get(key(text), "")
+
                 if not target:
                     why = "two people answer to it" if target is None else "no one in the survey"
-                    issues.append(
-                        Issue(
-                            severity=Severity.WARNING,
-                            file=record.file,
-                            row=record.row,
-                            column=name,
-                            value=text,
-                            message=f"{name}: {why}; ignored",
-                        )
-                    )
+                    issues.append(_ignored(record, name, text, why))
                 elif target == pid:
-                    issues.append(
-                        Issue(
-                            severity=Severity.WARNING,
-                            file=record.file,
-                            row=record.row,
-                            column=name,
-                            value=text,
-                            message=f"{name}: names the person themselves; ignored",
-                        )
-                    )
+                    issues.append(_ignored(record, name, text, "names the person themselves"))
                 elif target not in ids:
                     ids.append(target)
             if name == "manager":
