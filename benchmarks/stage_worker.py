@@ -68,12 +68,15 @@ def measure(survey: Path, config_path: Path, out_dir: Path, method: str) -> dict
     write_results(out_dir, files)
     write_s = time.perf_counter() - tick
 
-    s = output.result.summary
+    s = output.result.summary.track("mentoring")
     mentors = [p for p in output.participants if Role.MENTOR in p.roles]
     capacity = sum(
         config.mentoring.default_capacity if p.capacity is None else p.capacity for p in mentors
     )
-    seconds = {k: float(s.stage_seconds[k]) for k in ("read", "score", "solve", "explain")}
+    seconds = {
+        k: float(output.result.summary.stage_seconds[k])
+        for k in ("read", "score", "solve", "explain")
+    }
     seconds["write"] = write_s
     rss_after = {
         "read": marks["score"],
@@ -89,13 +92,13 @@ def measure(survey: Path, config_path: Path, out_dir: Path, method: str) -> dict
         "rss_start_mib": rss_start,
         "rss_after_mib": rss_after,
         "peak_rss_mib": rss_after["write"],
-        "mentees": s.mentees,
-        "mentors": s.mentors,
+        "mentees": s.left,
+        "mentors": s.right,
         "capacity_total": capacity,
         "candidate_pairs": s.candidate_pairs,
         "pairs": s.pairs,
-        "mentees_matched": s.mentees_matched,
-        "mentees_unmatched": s.mentees_unmatched,
+        "mentees_matched": s.left_matched,
+        "mentees_unmatched": s.left_unmatched,
         "demand_total": s.demand_total,
         "status": s.solver.status,
         "objective": s.solver.objective,

@@ -46,27 +46,42 @@ def _print_issues(issues: list[Issue]) -> None:
         _err(str(issue))
 
 
+#: How each track names the people who ask and who offer.
+_NOUNS = {
+    "mentoring": ("mentees", "mentors", "mentor places"),
+    "reverse": ("learners", "reverse mentors", "reverse-mentor places"),
+    "peer": ("peers", "peers", "peer places"),
+}
+
+
 def _print_summary(s: Summary, files: int, warnings: int, written: list[Path]) -> None:
-    typer.echo(
-        f"read {s.people} people ({s.mentors} mentors, {s.mentees} mentees) from "
-        f"{files} file(s); {warnings} warning(s)"
-    )
-    score = f" (mean score {s.mean_score:.1f}, lowest {s.min_score:.1f})" if s.pairs else ""
-    typer.echo(
-        f"pairs made: {s.pairs}{score}; {s.demand_met} of {s.demand_total} requested "
-        f"mentor places filled"
-    )
-    typer.echo(f"mentees matched: {s.mentees_matched}, unmatched: {s.mentees_unmatched}")
-    if s.unmatched_reasons:
-        typer.echo("mentees short of the mentors they asked for, by reason:")
-    for reason, count in s.unmatched_reasons.items():
-        typer.echo(f"  {count:>5}  {reason}")
-    gap = f", gap {s.solver.gap:.2%}" if s.solver.gap else ""
-    typer.echo(
-        f"solver: {s.solver.method}, {s.solver.status}{gap}, {s.candidate_pairs} candidate pairs"
-    )
-    if s.disabled_components:
-        typer.echo(f"components without data (weight 0): {', '.join(s.disabled_components)}")
+    typer.echo(f"read {s.people} people from {files} file(s); {warnings} warning(s)")
+    if not s.tracks:
+        typer.echo("no track had people on both sides: nothing to match")
+    for t in s.tracks:
+        askers, offerers, places = _NOUNS[t.track]
+        sides = (
+            f"{t.left} {askers}"
+            if t.track == "peer"
+            else (f"{t.left} {askers}, {t.right} {offerers}")
+        )
+        score = f" (mean score {t.mean_score:.1f}, lowest {t.min_score:.1f})" if t.pairs else ""
+        typer.echo(
+            f"[{t.track}] {sides}: pairs made: {t.pairs}{score}; "
+            f"{t.demand_met} of {t.demand_total} requested {places} filled"
+        )
+        typer.echo(f"  {askers} matched: {t.left_matched}, unmatched: {t.left_unmatched}")
+        if t.unmatched_reasons:
+            typer.echo(f"  {askers} short of what they asked for, by reason:")
+        for reason, count in t.unmatched_reasons.items():
+            typer.echo(f"  {count:>5}  {reason}")
+        gap = f", gap {t.solver.gap:.2%}" if t.solver.gap else ""
+        typer.echo(
+            f"  solver: {t.solver.method}, {t.solver.status}{gap}, "
+            f"{t.candidate_pairs} candidate pairs"
+        )
+        if t.disabled_components:
+            typer.echo(f"  components without data (weight 0): {', '.join(t.disabled_components)}")
     typer.echo("time: " + ", ".join(f"{k} {v:.2f} s" for k, v in s.stage_seconds.items()))
     typer.echo("wrote: " + ", ".join(str(p) for p in written))
 

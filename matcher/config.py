@@ -6,7 +6,7 @@ from __future__ import annotations
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -20,12 +20,13 @@ from pydantic import (
 
 from matcher.models import MeetingFormat, Role
 from solvers import ASSIGNMENT_METHODS
+from solvers.pairing import PAIRING_METHODS
 
 #: Canonical participant fields a survey column can be mapped to.
 FIELDS = (
     "id", "name", "email", "timestamp", "roles", "goals", "expertise", "seniority",
     "department", "location", "timezone", "languages", "capacity", "demand", "format",
-    "preferred", "avoid", "manager",
+    "preferred", "avoid", "manager", "commitments",
 )  # fmt: skip
 
 
@@ -145,6 +146,57 @@ class Rules(_Strict):
     min_score: float = Field(0.0, ge=0, le=100)
 
 
+TrackName = Literal["mentoring", "reverse", "peer"]
+#: Every track, in the default solving order.
+TRACKS: tuple[TrackName, ...] = ("mentoring", "reverse", "peer")
+
+
+class TrackSettings(_Strict):
+    """A track's own settings; keys left out take the program's (or the track default)."""
+
+    enabled: bool = True
+    weights: dict[str, float] = Field(default_factory=dict)
+    scoring: dict[str, Any] = Field(default_factory=dict)
+    rules: dict[str, Any] = Field(default_factory=dict)
+    mentoring: dict[str, Any] = Field(default_factory=dict)
+    candidates_per_person: int = Field(
+        40, ge=1, description="Peer track: each person's best peers kept as candidates."
+    )
+    pairing_method: str = Field("rustworkx", description="Peer track: the matching method.")
+
+    @field_validator("pairing_method")
+    @classmethod
+    def _known_pairing(cls, value: str) -> str:
+        if value not in PAIRING_METHODS:
+            raise ValueError(f"unknown method {value!r}; known: {', '.join(PAIRING_METHODS)}")
+        return value
+
+
+#: What makes each track differ from classic mentoring unless the config says otherwise.
+TRACK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
+    "mentoring": {},
+    # A junior teaches a senior: the teacher is at least one level below.
+    "reverse": {"rules": {"min_seniority_gap": None, "max_seniority_gap": -1},
+                "scoring": {"preferred_gap": -2}},
+    # Peers: a similar level, within two levels either way.
+    "peer": {"rules": {"min_seniority_gap": -2, "max_seniority_gap": 2},
+             "scoring": {"preferred_gap": 0}},
+}  # fmt: skip
+
+
+class Tracks(_Strict):
+    order: list[TrackName] = Field(
+        default_factory=lambda: list(TRACKS),
+        description="Tracks solve in this order; commitments used bound the later ones.",
+    )
+    default_commitments: int | None = Field(
+        None, ge=0, description="Most partners per person over all tracks, if unanswered."
+    )
+    mentoring: TrackSettings = TrackSettings()
+    reverse: TrackSettings = TrackSettings()
+    peer: TrackSettings = TrackSettings()
+
+
 class ProgramConfig(_Strict):
     """A mentoring program: how to read its survey and what makes a good match."""
 
@@ -159,6 +211,36 @@ class ProgramConfig(_Strict):
     weights: Weights = Weights()
     scoring: Scoring = Scoring()
     rules: Rules = Rules()
+    tracks: Tracks = Tracks()
+
+    @model_validator(mode="after")
+    def _tracks_valid(self) -> Self:
+        for name in TRACKS:
+            self.for_track(name)  # raises on a bad override
+        return self
+
+    def for_track(self, name: str) -> ProgramConfig:
+        """The config one track runs with: the program's, then the track's defaults and
+        the track's own settings on top (each section validated again)."""
+        settings: TrackSettings = getattr(self.tracks, name)
+        sections: dict[str, type[BaseModel]] = {
+            "weights": Weights,
+            "scoring": Scoring,
+            "rules": Rules,
+            "mentoring": Mentoring,
+        }
+        update: dict[str, BaseModel] = {}
+        for section, model in sections.items():
+            merged = getattr(self, section).model_dump()
+            merged.update(TRACK_DEFAULTS[name].get(section, {}))
+            merged.update(getattr(settings, section))
+            try:
+                update[section] = model.model_validate(merged)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                raise ValueError(f"tracks.{name}.{section}.{where}: {first['msg']}") from None
+        return self.model_copy(update=update)
 
     @model_validator(mode="after")
     def _known_fields(self) -> Self:

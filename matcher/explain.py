@@ -21,6 +21,7 @@ RULE_TEXT = {
     "too_senior": "too senior",
     "same_department": "same department",
     "same_location": "same location",
+    "already_paired": "already paired in an earlier track",
     "min_score": "score below the minimum",
 }
 
@@ -40,24 +41,77 @@ def _levels(n: int) -> str:
     return f"{n} level" + ("" if abs(n) == 1 else "s")
 
 
+def _covered(
+    teacher: Participant, learner: Participant, config: ProgramConfig
+) -> list[tuple[str, int]]:
+    """The learner's goals the teacher can teach, each with the teacher's level."""
+    offered = {key(e.topic): e for e in teacher.expertise}
+    level = config.scoring.expertise_default_level
+    return [(g, offered[key(g)].level or level) for g in learner.goals if key(g) in offered]
+
+
+def _with_levels(covered: list[tuple[str, int]]) -> str:
+    return ", ".join(f"{goal} (level {level}/5)" for goal, level in covered)
+
+
+def _who(person: Participant) -> str:
+    return f"{person.name} ({person.seniority_label})" if person.seniority_label else person.name
+
+
+def _track_sentence(
+    component: str, track: str, a: Participant, b: Participant, config: ProgramConfig
+) -> str | None:
+    """Wording that differs by track: reverse names who teaches whom, peers are mutual."""
+    if track == "reverse" and component == "goals":
+        covered = _covered(a, b, config)
+        if covered:
+            return f"{_who(a)} teaches {', '.join(g for g, _ in covered)} to {_who(b)}."
+    if track == "reverse" and component == "seniority" and None not in (a.seniority, b.seniority):
+        gap = (b.seniority or 0) - (a.seniority or 0)
+        if gap > 0:
+            return f"{_who(a)} is {_levels(gap)} below {_who(b)}: a junior teaching a senior."
+    if track == "peer" and component == "goals":
+        ab, ba = _covered(a, b, config), _covered(b, a, config)
+        if not ab and not ba:
+            return f"Neither covers the other's goals yet ({a.name}, {b.name})."
+        parts = [
+            f"{x.name} can help {y.name} with {_with_levels(t)}"
+            for x, y, t in ((a, b, ab), (b, a, ba))
+            if t
+        ]
+        mutual = "; each has something to offer" if ab and ba else ""
+        return "; ".join(parts) + mutual + "."
+    if track == "peer" and component == "seniority" and None not in (a.seniority, b.seniority):
+        gap = abs((a.seniority or 0) - (b.seniority or 0))
+        level = "the same level" if gap == 0 else f"{_levels(gap)} apart"
+        return f"Peers at {level}: {_who(a)} and {_who(b)}."
+    if track == "peer" and component == "preference":
+        asked = key(b.id) in {key(x) for x in a.preferred}
+        asked_back = key(a.id) in {key(x) for x in b.preferred}
+        if asked and asked_back:
+            return f"{a.name} and {b.name} asked for each other."
+        if asked or asked_back:
+            x, y = (a, b) if asked else (b, a)
+            return f"{x.name} asked to be paired with {y.name}."
+    return None
+
+
 def _sentence(
     component: str, value: float, mentor: Participant, mentee: Participant, config: ProgramConfig
 ) -> str:
     if component == "goals":
         if not mentee.goals:
             return f"{mentee.name} listed no goals, so goal fit counts as neutral."
-        offered = {key(e.topic): e for e in mentor.expertise}
-        covered = [g for g in mentee.goals if key(g) in offered]
+        covered = _covered(mentor, mentee, config)
         if not covered:
             return (
                 f"{mentor.name}'s expertise covers none of {mentee.name}'s goals "
                 f"({', '.join(mentee.goals)})."
             )
-        level = config.scoring.expertise_default_level
-        facts = ", ".join(f"{g} (level {offered[key(g)].level or level}/5)" for g in covered)
+        facts = _with_levels(covered)
         if len(mentee.goals) == 1:
             return f"{mentor.name} can teach {mentee.name}'s goal: {facts}."
-        first = ", the first among them" if key(covered[0]) == key(mentee.goals[0]) else ""
+        first = ", the first among them" if key(covered[0][0]) == key(mentee.goals[0]) else ""
         return (
             f"{mentor.name} can teach {len(covered)} of {mentee.name}'s "
             f"{len(mentee.goals)} goals{first}: {facts}."
@@ -116,8 +170,11 @@ def pair_reasons(
     components: npt.NDArray[np.float32],
     weights: dict[str, float],
     config: ProgramConfig,
+    *,
+    track: str = "mentoring",
 ) -> list[str]:
-    """2-4 sentences, the components that contributed most first."""
+    """2-4 sentences, the components that contributed most first. In the peer track
+    ``mentor`` and ``mentee`` are simply the two peers."""
     contributions = points(components, weights)
     ranked = sorted(
         (c for c in COMPONENTS if weights[c] > 0),
@@ -130,7 +187,9 @@ def pair_reasons(
         if c not in chosen:
             chosen.append(c)
     return [
-        _sentence(c, float(components[COMPONENTS.index(c)]), mentor, mentee, config) for c in chosen
+        _track_sentence(c, track, mentor, mentee, config)
+        or _sentence(c, float(components[COMPONENTS.index(c)]), mentor, mentee, config)
+        for c in chosen
     ]
 
 

@@ -86,6 +86,9 @@ class Participant(BaseModel):
     preferred: tuple[str, ...] = Field((), description="Ids of people this person asked for.")
     avoid: tuple[str, ...] = Field((), description="Ids of people never to pair with.")
     manager: str | None = None
+    commitments: int | None = Field(
+        None, ge=0, description="Most partners or groups over all tracks together."
+    )
     attributes: dict[str, str] = Field(
         default_factory=dict,
         description="Opt-in demographic answers: cohort-level balance only, never explained.",
@@ -133,14 +136,16 @@ class SolverReport(BaseModel):
     wall_time: float
 
 
-class Summary(BaseModel):
-    people: int
-    mentors: int
-    mentees: int
+class TrackSummary(BaseModel):
+    """One track's figures. 'Left' people ask (mentees, learners, peers), 'right' offer."""
+
+    track: str
+    left: int
+    right: int
     candidate_pairs: int
     pairs: int
-    mentees_matched: int
-    mentees_unmatched: int
+    left_matched: int
+    left_unmatched: int
     demand_total: int
     demand_met: int
     mean_score: float | None
@@ -148,7 +153,20 @@ class Summary(BaseModel):
     unmatched_reasons: dict[str, int]
     disabled_components: list[str]
     solver: SolverReport
+
+
+class Summary(BaseModel):
+    people: int
+    pairs: int
+    tracks: list[TrackSummary]
     stage_seconds: dict[str, float]
+
+    def track(self, name: str) -> TrackSummary:
+        """The summary of one track (KeyError if it did not run)."""
+        for item in self.tracks:
+            if item.track == name:
+                return item
+        raise KeyError(name)
 
 
 class MatchResult(BaseModel):

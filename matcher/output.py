@@ -135,17 +135,14 @@ def report_html(result: MatchResult, program: str) -> str:
         f"</div></td><td>{n}</td></tr>"
         for k, n in enumerate(buckets)
     )
-    facts = [
-        ("people", s.people),
-        ("mentors", s.mentors),
-        ("mentees", s.mentees),
-        ("pairs made", s.pairs),
-        ("mentees matched", s.mentees_matched),
-        ("mentees unmatched", s.mentees_unmatched),
-        ("mean score", s.mean_score),
-        ("lowest score", s.min_score),
-        ("solver", f"{s.solver.method}, {s.solver.status}"),
-    ]
+    facts: list[tuple[str, object]] = [("people", s.people), ("pairs made", s.pairs)]
+    for t in s.tracks:
+        facts += [
+            (f"{t.track}: asking / offering", f"{t.left} / {t.right}"),
+            (f"{t.track}: matched / unmatched", f"{t.left_matched} / {t.left_unmatched}"),
+            (f"{t.track}: mean / lowest score", f"{t.mean_score} / {t.min_score}"),
+            (f"{t.track}: solver", f"{t.solver.method}, {t.solver.status}"),
+        ]
     pair_rows = "".join(
         f"<tr><td>{esc(c.id)}</td><td>{esc(p.a)}</td><td>{esc(p.b)}</td><td>{p.score:.1f}</td>"
         f"<td>{esc(' '.join(p.reasons))}</td></tr>"
@@ -210,7 +207,8 @@ def render(
     """Every results file by name. Timings stay out of the files, so the same input and
     seed give byte-identical results."""
     summary = result.summary.model_dump(mode="json", exclude={"stage_seconds"})
-    summary["solver"].pop("wall_time", None)
+    for track in summary["tracks"]:
+        track["solver"].pop("wall_time", None)
     document = {
         "program": config.name,
         "summary": summary,

@@ -23,7 +23,8 @@ from matcher.models import MeetingFormat, Participant
 COMPONENTS = ("goals", "seniority", "new_ties", "time_overlap", "preference")
 RULES = (
     "same_person", "no_shared_language", "manager", "avoid", "format",
-    "not_senior_enough", "too_senior", "same_department", "same_location", "min_score",
+    "not_senior_enough", "too_senior", "same_department", "same_location", "already_paired",
+    "min_score",
 )  # fmt: skip
 #: Components without data take this value, so they neither help nor hurt a pair.
 NEUTRAL = 0.5
@@ -291,9 +292,18 @@ class Scorer:
     """Rules and components for rows of mentees against all mentors."""
 
     def __init__(
-        self, left: Sequence[Participant], right: Sequence[Participant], config: ProgramConfig
+        self,
+        left: Sequence[Participant],
+        right: Sequence[Participant],
+        config: ProgramConfig,
+        already_paired: Sequence[tuple[str, str]] = (),
+        *,
+        symmetric: bool = False,
     ) -> None:
+        """``symmetric`` scores a pool against itself for peers: goal coverage is the mean
+        of both directions and a preference counts half when one-sided."""
         people = [*left, *right]
+        self.symmetric = symmetric
         self.config = config
         self.vocab = Vocabulary.of(people)
         self.left = encode(left, self.vocab, config)
@@ -301,10 +311,23 @@ class Scorer:
         self.avoid = _relation(people, self.vocab, "avoid")
         self.avoid = (self.avoid + self.avoid.T).tocsr()
         self.preferred = _relation(people, self.vocab, "preferred")
+        # Pairs made by an earlier track: the same two people are never paired twice.
+        n = len(self.vocab.people)
+        codes = self.vocab.people
+        ends = [
+            (codes[key(a)], codes[key(b)])
+            for a, b in already_paired
+            if key(a) in codes and key(b) in codes
+        ]
+        rows = [a for a, b in ends] + [b for a, b in ends]
+        cols = [b for a, b in ends] + [a for a, b in ends]
+        self.paired = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
         self.disabled = _disabled(left, right, config)
         self.weights = _weights(config, self.disabled)
         self.tables = _Tables.build(self.left, self.right, config)
         self.expertise_t = np.ascontiguousarray(self.right.expertise.toarray().T, np.float32)
+        if symmetric:
+            self.goals_t = np.ascontiguousarray(self.right.goals.toarray().T, np.float32)
 
     def rules(self, rows: slice) -> dict[str, Bool]:
         """Boolean (block x mentors) masks, True where the rule forbids the pair."""
@@ -320,6 +343,8 @@ class Scorer:
             R.manager[None, :] == person_l
         )
         out["avoid"] = self.avoid[L.person[rows]][:, R.person].toarray() > 0
+        if self.paired.nnz:
+            out["already_paired"] = self.paired[L.person[rows]][:, R.person].toarray() > 0
         fl, fr = L.format[rows, None], R.format[None, :]
         loc_l, loc_r = L.location[rows, None], R.location[None, :]
         same_place = (loc_l == loc_r) & (loc_l >= 0)
@@ -354,6 +379,11 @@ class Scorer:
         covered = L.goals[rows].toarray().astype(np.float32) @ self.expertise_t
         has_goals = (np.diff(L.goals.indptr)[rows] > 0)[:, None]
         out[0] = np.where(has_goals, np.minimum(covered, 1.0), NEUTRAL)
+        if self.symmetric:  # what each can teach the other, averaged
+            back = L.expertise[rows].toarray().astype(np.float32) @ self.goals_t
+            has_back = (np.diff(R.goals.indptr) > 0)[None, :]
+            out[0] += np.where(has_back, np.minimum(back, 1.0), NEUTRAL)
+            out[0] /= 2
 
         def lookup(table: npt.NDArray[np.float32], left: Ints, right: Ints) -> Floats:
             # Rows of the small table first, then one gather along the mentors.
@@ -365,10 +395,13 @@ class Scorer:
         out[3] = lookup(t.overlap, t.off_left, t.off_right)
         asked = self.preferred[L.person[rows]][:, R.person].toarray() > 0
         asked_by_mentor = self.preferred[R.person][:, L.person[rows]].toarray().T > 0
-        out[4] = np.maximum(asked.astype(np.float32), np.float32(0.5) * asked_by_mentor)
+        if self.symmetric:
+            out[4] = (asked.astype(np.float32) + asked_by_mentor) / 2
+        else:
+            out[4] = np.maximum(asked.astype(np.float32), np.float32(0.5) * asked_by_mentor)
         return out
 
-    def candidates(self) -> CandidateGraph:
+    def candidates(self, top_k: int | None = None) -> CandidateGraph:
         """Score every pair block by block and keep those that pass every hard rule."""
         n_left, n_right = self.left.size, self.right.size
         removed_left = np.zeros((n_left, len(RULES)), dtype=np.int32)
@@ -393,6 +426,13 @@ class Scorer:
                     removed_left[rows, r] = np.count_nonzero(masks[name], axis=1)
                     removed_right[:, r] += np.count_nonzero(masks[name], axis=0)
                     forbidden |= masks[name]
+            if top_k is not None and top_k < n_right:
+                # Keep each row's top_k allowed pairs (memory then follows n x top_k).
+                ranked = np.where(forbidden, -np.inf, score)
+                best = np.argpartition(-ranked, top_k - 1, axis=1)[:, :top_k]
+                keep = np.zeros_like(forbidden)
+                np.put_along_axis(keep, best, True, axis=1)
+                forbidden |= ~keep
             ii, jj = np.nonzero(~forbidden)
             lefts.append(ii.astype(np.int64) + start)
             rights.append(jj.astype(np.int64))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from solvers.categories import GroupedAssignmentProblem, solve_grouped_assignment
 from solvers.greedy import solve_greedy
 from solvers.mincostflow import SolverFailureError, solve_min_cost_flow
+from solvers.pairing import PAIRING_METHODS, PairingProblem, solve_pairing
 from solvers.problem import SCORE_SCALE, AssignmentProblem, Objective, ProblemError
 from solvers.pruned import solve_pruned_flow
 from solvers.solution import Solution, Status
@@ -47,14 +49,19 @@ def solve_assignment(
 
 __all__ = [
     "ASSIGNMENT_METHODS",
+    "PAIRING_METHODS",
     "SCORE_SCALE",
     "AssignmentProblem",
     "AssignmentSolver",
+    "GroupedAssignmentProblem",
     "Objective",
+    "PairingProblem",
     "ProblemError",
     "Solution",
     "SolverFailureError",
     "Status",
     "UnknownMethodError",
     "solve_assignment",
+    "solve_grouped_assignment",
+    "solve_pairing",
 ]

@@ -49,7 +49,7 @@ def test_sample_is_coverage_optimal_against_scipy(
     oracle_pairs = int(used.sum())
     oracle_total = int(weight[rows, slot_owner[cols]][used].sum())
 
-    summary = output.result.summary
+    summary = output.result.summary.track("mentoring")
     assert summary.pairs == oracle_pairs
     got = sum(round(p.score / 100 * SCORE_SCALE) for c in output.result.cohorts for p in c.pairs)
     assert got == oracle_total
@@ -97,7 +97,7 @@ def test_unmatched_reasons_are_computed() -> None:
     assert reasons["eli"].startswith("no eligible mentor: of 1 mentors: ")
     assert "1 not senior enough" in reasons["eli"]
     assert "1 meeting format incompatible" in reasons["eli"]
-    assert result.summary.unmatched_reasons == {
+    assert result.summary.track("mentoring").unmatched_reasons == {
         "no eligible mentor": 2,
         "eligible mentors all taken": 1,
     }
@@ -111,7 +111,7 @@ def test_csl_runs_with_its_rules(real_data: Path) -> None:
     by_id = {p.id: p for p in output.participants}
     pairs = [p for c in output.result.cohorts for p in c.pairs]
     # mentor-match made 105 pairs but left 4 of 50 mentees with no mentor (MEASUREMENTS).
-    assert output.result.summary.mentees_matched >= 46
+    assert output.result.summary.track("mentoring").left_matched >= 46
     for pair in pairs:
         mentor, mentee = by_id[pair.a], by_id[pair.b]
         assert mentor.seniority is not None
@@ -130,7 +130,7 @@ def test_ciera_runs(real_data: Path) -> None:
         for pair in cohort.pairs:
             assert pair.a not in by_id[pair.b].avoid
             assert pair.b not in by_id[pair.a].avoid
-    assert output.result.summary.solver.status == "optimal"
+    assert output.result.summary.track("mentoring").solver.status == "optimal"
     assert output.result.summary.pairs > 50
 
 

@@ -1,0 +1,371 @@
+"""One numeric problem per track, solved and explained.
+
+Tracks solve one after another in the configured order. Two rules hold across them: a
+person's commitments (partners over all tracks) never exceed their limit, and the same two
+people are never paired twice. Each track sees the commitments left by the earlier ones
+and the pairs they made.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.config import ProgramConfig
+from matcher.explain import pair_reasons, points, unmatched_reason
+from matcher.models import (
+    Cohort,
+    Member,
+    PairResult,
+    Participant,
+    Role,
+    SolverReport,
+    TrackSummary,
+    Unmatched,
+)
+from matcher.scoring import CandidateGraph, Scorer
+from solvers import AssignmentProblem, Objective, Solution, solve_assignment
+from solvers.pairing import PairingProblem, solve_pairing
+
+#: (asking role, offering role) of each bipartite track.
+BIPARTITE_ROLES: dict[str, tuple[Role, Role]] = {
+    "mentoring": (Role.MENTEE, Role.MENTOR),
+    "reverse": (Role.REVERSE_MENTEE, Role.REVERSE_MENTOR),
+}
+COHORT_PREFIX = {"mentoring": "M", "reverse": "R", "peer": "P"}
+
+
+@dataclass
+class Budget:
+    """Commitments each person has left (None: no limit) and the pairs made so far."""
+
+    left: dict[str, int | None]
+    paired: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, people: Sequence[Participant], default: int | None) -> Budget:
+        return cls({p.id: p.commitments if p.commitments is not None else default for p in people})
+
+    def cap(self, person: str, wanted: int) -> int:
+        remaining = self.left[person]
+        return wanted if remaining is None else max(0, min(wanted, remaining))
+
+    def use(self, person: str, count: int = 1) -> None:
+        remaining = self.left[person]
+        if remaining is not None:
+            self.left[person] = remaining - count
+
+
+#: Progress words, as printed, for each timed stage.
+_STAGE_WORDS = {"score": "scoring", "solve": "solving", "explain": "explaining"}
+
+
+@dataclass
+class Stages:
+    """Wall time per stage over all tracks, announced through ``progress``."""
+
+    progress: Callable[[str], None]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def __call__(self, stage: str, what: str) -> Iterator[None]:
+        self.progress(f"{_STAGE_WORDS[stage]} {what}")
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - started
+            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + elapsed, 4)
+
+
+@dataclass(frozen=True)
+class TrackResult:
+    cohorts: list[Cohort]
+    unmatched: list[Unmatched]
+    summary: TrackSummary
+
+
+def solver_report(solution: Solution) -> SolverReport:
+    return SolverReport(
+        method=solution.method,
+        status=solution.status.value,
+        objective=round(100 * solution.objective, 4),
+        bound=None if solution.bound is None else round(100 * solution.bound, 4),
+        gap=solution.gap,
+        wall_time=round(solution.wall_time, 4),
+    )
+
+
+def _pair(
+    a: Participant,
+    b: Participant,
+    graph: CandidateGraph,
+    arc: int,
+    config: ProgramConfig,
+    track: str,
+) -> PairResult:
+    parts = points(graph.components[arc], graph.weights)
+    return PairResult(
+        a=a.id, b=b.id, score=round(100 * float(graph.score[arc]), 2),
+        components={c: round(v, 2) for c, v in parts.items()},
+        reasons=pair_reasons(a, b, graph.components[arc], graph.weights, config, track=track),
+    )  # fmt: skip
+
+
+def bipartite_track(
+    track: str,
+    people: Sequence[Participant],
+    config: ProgramConfig,
+    budget: Budget,
+    stages: Stages,
+    *,
+    time_limit: float | None = None,
+    seed: int = 0,
+) -> TrackResult | None:
+    """Mentoring or reverse mentoring: askers with demand, offerers with capacity.
+
+    ``config`` is already the track's (``ProgramConfig.for_track``). Returns None when
+    the survey has nobody on one side of the track.
+    """
+    ask_role, offer_role = BIPARTITE_ROLES[track]
+    askers = [p for p in people if ask_role in p.roles]
+    offerers = [p for p in people if offer_role in p.roles]
+    if not askers or not offerers:
+        return None
+    with stages("score", f"{track}: {len(askers)} x {len(offerers)}"):
+        graph = Scorer(askers, offerers, config, already_paired=budget.paired).candidates()
+
+    wanted = np.array(
+        [config.mentoring.default_demand if p.demand is None else p.demand for p in askers],
+        dtype=np.int64,
+    )
+    offered = np.array(
+        [config.mentoring.default_capacity if p.capacity is None else p.capacity for p in offerers],
+        dtype=np.int64,
+    )
+    # Commitments left: a person on both sides serves their own demand first.
+    demand = np.array(
+        [budget.cap(p.id, int(w)) for p, w in zip(askers, wanted, strict=True)], dtype=np.int64
+    )
+    asked = {p.id: int(d) for p, d in zip(askers, demand, strict=True)}
+    capacity = np.array([max(0, budget.cap(p.id, int(c) + asked.get(p.id, 0))
+                             - asked.get(p.id, 0)) for p, c in zip(offerers, offered, strict=True)],
+                        dtype=np.int64)  # fmt: skip
+    with stages("solve", f"{track}: {graph.n_arcs} candidate pairs"):
+        problem = AssignmentProblem(
+            left_demand=demand, right_capacity=capacity, arc_left=graph.left,
+            arc_right=graph.right, arc_weight=graph.score,
+            objective=Objective(config.mentoring.objective),
+        )  # fmt: skip
+        solution = solve_assignment(
+            problem, config.mentoring.method, time_limit=time_limit, seed=seed
+        )
+    with stages("explain", track):
+        chosen = solution.chosen_arcs
+
+        by_offerer: dict[int, list[int]] = {}
+        for arc in chosen.tolist():
+            by_offerer.setdefault(int(graph.right[arc]), []).append(arc)
+        cohorts: list[Cohort] = []
+        for j in sorted(by_offerer):
+            mentor = offerers[j]
+            arcs = sorted(by_offerer[j], key=lambda a: (-graph.score[a], askers[graph.left[a]].id))
+            pairs = [
+                _pair(mentor, askers[int(graph.left[a])], graph, a, config, track) for a in arcs
+            ]
+            members = [Member(id=mentor.id, name=mentor.name, role=offer_role)] + [
+                Member(id=askers[int(graph.left[a])].id, name=askers[int(graph.left[a])].name,
+                       role=ask_role) for a in arcs]  # fmt: skip
+            cohorts.append(Cohort(
+                id=f"{COHORT_PREFIX[track]}{len(cohorts) + 1:03d}", track=track, members=members,
+                pairs=pairs, score=round(float(np.mean([p.score for p in pairs])), 2),
+            ))  # fmt: skip
+            for pair in pairs:
+                budget.use(pair.a)
+                budget.use(pair.b)
+                budget.paired.append((pair.a, pair.b))
+
+        unmatched, reasons = _unmatched(
+            track, askers, offerers, graph, problem, chosen, wanted, offered
+        )
+        got_left = np.bincount(graph.left[chosen], minlength=graph.n_left)
+        scores = [p.score for c in cohorts for p in c.pairs]
+        summary = TrackSummary(
+            track=track, left=len(askers), right=len(offerers), candidate_pairs=graph.n_arcs,
+            pairs=len(scores), left_matched=int((got_left > 0).sum()),
+            left_unmatched=int(((got_left == 0) & (wanted > 0)).sum()),
+            demand_total=int(wanted.sum()), demand_met=int(got_left.sum()),
+            mean_score=round(float(np.mean(scores)), 2) if scores else None,
+            min_score=round(float(np.min(scores)), 2) if scores else None,
+            unmatched_reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+            disabled_components=graph.disabled, solver=solver_report(solution),
+        )  # fmt: skip
+    return TrackResult(cohorts=cohorts, unmatched=unmatched, summary=summary)
+
+
+def _unmatched(
+    track: str,
+    askers: list[Participant],
+    offerers: list[Participant],
+    graph: CandidateGraph,
+    problem: AssignmentProblem,
+    chosen: npt.NDArray[np.int64],
+    wanted: npt.NDArray[np.int64],
+    offered: npt.NDArray[np.int64],
+) -> tuple[list[Unmatched], dict[str, int]]:
+    """The computed reason for everyone who got fewer partners than they asked for."""
+    ask_role, offer_role = BIPARTITE_ROLES[track]
+    partner, partners = (
+        ("mentor", "mentors") if track == "mentoring" else ("reverse mentor", "reverse mentors")
+    )
+    askers_noun = "mentees" if track == "mentoring" else "learners"
+    got_left = np.bincount(graph.left[chosen], minlength=graph.n_left)
+    got_right = np.bincount(graph.right[chosen], minlength=graph.n_right)
+    room_left = problem.left_demand - got_left
+    room_right = problem.right_capacity - got_right
+    # Per person: eligible partners, and those of them left with room after solving.
+    eligible_left = np.bincount(graph.left, minlength=graph.n_left)
+    eligible_right = np.bincount(graph.right, minlength=graph.n_right)
+    open_left = np.bincount(
+        graph.left, weights=room_right[graph.right] > 0, minlength=graph.n_left
+    ).astype(np.int64)
+    open_right = np.bincount(
+        graph.right, weights=room_left[graph.left] > 0, minlength=graph.n_right
+    ).astype(np.int64)
+
+    unmatched: list[Unmatched] = []
+    reasons: dict[str, int] = {}
+    for i, person in enumerate(askers):
+        if got_left[i] >= wanted[i]:
+            continue
+        if room_left[i] <= 0:  # the demand itself was cut by commitments
+            category = "commitment limit reached"
+            text = (
+                f"matched {int(got_left[i])} of {int(wanted[i])} requested: "
+                "commitment limit reached in this or an earlier track"
+            )
+        else:
+            category, text = unmatched_reason(
+                partner=partner, partners=partners,
+                taken=f"are at capacity with other {askers_noun}",
+                wanted=int(wanted[i]), got=int(got_left[i]), eligible=int(eligible_left[i]),
+                eligible_with_room=int(open_left[i]), removed=graph.removed_left[i],
+                n_other=graph.n_right,
+            )  # fmt: skip
+        reasons[category] = reasons.get(category, 0) + 1
+        unmatched.append(Unmatched(id=person.id, name=person.name, role=ask_role, reason=text))
+    for j, person in enumerate(offerers):
+        if got_right[j] > 0 or offered[j] == 0:
+            continue
+        if problem.right_capacity[j] == 0:
+            text = "commitment limit reached in this or an earlier track"
+        else:
+            _, text = unmatched_reason(
+                partner=askers_noun[:-1], partners=askers_noun,
+                taken=f"already have every {partner} they asked for", wanted=int(offered[j]),
+                got=0, eligible=int(eligible_right[j]), eligible_with_room=int(open_right[j]),
+                removed=graph.removed_right[j], n_other=graph.n_left,
+            )  # fmt: skip
+        unmatched.append(Unmatched(id=person.id, name=person.name, role=offer_role, reason=text))
+    return unmatched, reasons
+
+
+def peer_track(
+    people: Sequence[Participant],
+    config: ProgramConfig,
+    budget: Budget,
+    stages: Stages,
+    *,
+    time_limit: float | None = None,
+    seed: int = 0,
+) -> TrackResult | None:
+    """Peer pairs: one pool, each person in at most one pair, reciprocal scores.
+
+    Scores are symmetric (each side's goals met by the other, averaged), so each person
+    keeps their ``candidates_per_person`` best peers; the pairing is an exact maximum
+    weight matching (coverage first by default) on that candidate graph.
+    """
+    settings = config.tracks.peer
+    pool = [p for p in people if Role.PEER in p.roles and budget.cap(p.id, 1) > 0]
+    if len(pool) < 2:
+        return None
+    with stages("score", f"peer: {len(pool)} people"):
+        graph = Scorer(pool, pool, config, already_paired=budget.paired, symmetric=True).candidates(
+            top_k=settings.candidates_per_person
+        )
+        # Each unordered pair once, from whichever direction kept it.
+        low = np.minimum(graph.left, graph.right)
+        high = np.maximum(graph.left, graph.right)
+        order = np.lexsort((high, low))
+        edge_key = low[order] * len(pool) + high[order]
+        first = order[np.concatenate([[True], edge_key[1:] != edge_key[:-1]])]
+    with stages("solve", f"peer: {first.shape[0]} candidate pairs"):
+        problem = PairingProblem(
+            n=len(pool),
+            arc_u=low[first],
+            arc_v=high[first],
+            arc_weight=graph.score[first],
+            objective=Objective(config.mentoring.objective),
+        )
+        solution = solve_pairing(problem, settings.pairing_method, time_limit=time_limit, seed=seed)
+    with stages("explain", "peer"):
+        cohorts: list[Cohort] = []
+        for edge in sorted(
+            solution.chosen_arcs.tolist(),
+            key=lambda e: (-graph.score[first[e]], pool[low[first[e]]].id),
+        ):
+            arc = int(first[edge])
+            a, b = pool[int(low[arc])], pool[int(high[arc])]
+            pair = _pair(a, b, graph, arc, config, "peer")
+            cohorts.append(Cohort(
+                id=f"P{len(cohorts) + 1:03d}", track="peer",
+                members=[Member(id=a.id, name=a.name, role=Role.PEER),
+                         Member(id=b.id, name=b.name, role=Role.PEER)],
+                pairs=[pair], score=pair.score,
+            ))  # fmt: skip
+            budget.use(a.id)
+            budget.use(b.id)
+            budget.paired.append((a.id, b.id))
+        paired = {m.id for c in cohorts for m in c.members}
+        degree = np.bincount(np.concatenate([low[first], high[first]]), minlength=len(pool))
+        unmatched: list[Unmatched] = []
+        reasons: dict[str, int] = {}
+        for k, person in enumerate(pool):
+            if person.id in paired:
+                continue
+            if degree[k] == 0:
+                category, text = unmatched_reason(
+                    partner="peer",
+                    partners="peers",
+                    taken="",
+                    wanted=1,
+                    got=0,
+                    eligible=0,
+                    eligible_with_room=0,
+                    removed=graph.removed_left[k],
+                    n_other=len(pool) - 1,
+                )
+            else:
+                category = "eligible peers all taken"
+                text = (
+                    f"all {int(degree[k])} candidate peers were paired with others "
+                    "(an odd one out, or a better pairing for everyone)"
+                )
+            reasons[category] = reasons.get(category, 0) + 1
+            unmatched.append(Unmatched(id=person.id, name=person.name, role=Role.PEER, reason=text))
+        scores = [c.score for c in cohorts]
+        summary = TrackSummary(
+            track="peer", left=len(pool), right=len(pool), candidate_pairs=int(first.shape[0]),
+            pairs=len(cohorts), left_matched=len(paired), left_unmatched=len(pool) - len(paired),
+            demand_total=len(pool), demand_met=len(paired),
+            mean_score=round(float(np.mean(scores)), 2) if scores else None,
+            min_score=round(float(np.min(scores)), 2) if scores else None,
+            unmatched_reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+            disabled_components=graph.disabled, solver=solver_report(solution),
+        )  # fmt: skip
+    return TrackResult(cohorts=cohorts, unmatched=unmatched, summary=summary)
