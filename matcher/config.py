@@ -26,7 +26,7 @@ from solvers.pairing import PAIRING_METHODS
 FIELDS = (
     "id", "name", "email", "timestamp", "roles", "goals", "expertise", "seniority",
     "department", "location", "timezone", "languages", "capacity", "demand", "format",
-    "preferred", "avoid", "manager", "commitments",
+    "preferred", "avoid", "manager", "commitments", "category",
 )  # fmt: skip
 
 
@@ -146,6 +146,26 @@ class Rules(_Strict):
     min_score: float = Field(0.0, ge=0, le=100)
 
 
+CategorySource = Literal["category", "seniority", "department"]
+
+
+class Categories(_Strict):
+    """Kinds of mentor, with per-kind demand (CIERA: '1 graduate and 1 faculty mentor')."""
+
+    mentor_category: CategorySource = Field(
+        "category", description="Field giving a mentor's kind (seniority: its label)."
+    )
+    mentee_category: CategorySource = Field(
+        "category", description="Field giving a mentee's kind, for per-kind mentor capacity."
+    )
+    demand: dict[str, HeaderList] = Field(
+        default_factory=dict, description="Kind -> header(s): how many mentors of it."
+    )
+    capacity: dict[str, HeaderList] = Field(
+        default_factory=dict, description="Mentee kind -> header(s): how many such mentees."
+    )
+
+
 TrackName = Literal["mentoring", "reverse", "peer"]
 #: Every track, in the default solving order.
 TRACKS: tuple[TrackName, ...] = ("mentoring", "reverse", "peer")
@@ -212,6 +232,7 @@ class ProgramConfig(_Strict):
     scoring: Scoring = Scoring()
     rules: Rules = Rules()
     tracks: Tracks = Tracks()
+    categories: Categories = Categories()
 
     @model_validator(mode="after")
     def _tracks_valid(self) -> Self:
@@ -253,6 +274,8 @@ class ProgramConfig(_Strict):
         return self
 
     def combine_for(self, field: str) -> Combine:
+        if field.startswith(("demand:", "capacity:")):
+            return "sum"  # per-kind counts: branching copies of a grid add up
         if field in self.combine:
             return self.combine[field]
         return "join" if field == "name" else "first"

@@ -120,7 +120,12 @@ def _sentence(
         if mentor.seniority is None or mentee.seniority is None:
             return "Seniority is unknown for one of them, so it counts as neutral."
         gap = mentor.seniority - mentee.seniority
-        where = f"{_levels(abs(gap))} {'above' if gap >= 0 else 'below'}"
+        if gap == 0:
+            return (
+                f"{mentor.name} and {mentee.name} are at the same level "
+                f"({mentor.seniority_label}): a peer mentor."
+            )
+        where = f"{_levels(abs(gap))} {'above' if gap > 0 else 'below'}"
         return (
             f"{mentor.name} ({mentor.seniority_label}) is {where} {mentee.name} "
             f"({mentee.seniority_label}); the preferred gap is "

@@ -86,6 +86,13 @@ class Participant(BaseModel):
     preferred: tuple[str, ...] = Field((), description="Ids of people this person asked for.")
     avoid: tuple[str, ...] = Field((), description="Ids of people never to pair with.")
     manager: str | None = None
+    category: str | None = Field(None, description="Kind of mentor or mentee, if any.")
+    category_demand: dict[str, int] = Field(
+        default_factory=dict, description="Mentors wanted of each kind."
+    )
+    category_capacity: dict[str, int] = Field(
+        default_factory=dict, description="Mentees taken of each kind."
+    )
     commitments: int | None = Field(
         None, ge=0, description="Most partners or groups over all tracks together."
     )

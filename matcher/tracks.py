@@ -11,13 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
 
-from matcher.config import ProgramConfig
+from matcher.config import CategorySource, ProgramConfig
 from matcher.explain import pair_reasons, points, unmatched_reason
+from matcher.intake.normalize import key
 from matcher.models import (
     Cohort,
     Member,
@@ -29,7 +30,14 @@ from matcher.models import (
     Unmatched,
 )
 from matcher.scoring import CandidateGraph, Scorer
-from solvers import AssignmentProblem, Objective, Solution, solve_assignment
+from solvers import (
+    AssignmentProblem,
+    GroupedAssignmentProblem,
+    Objective,
+    Solution,
+    solve_assignment,
+    solve_grouped_assignment,
+)
 from solvers.pairing import PairingProblem, solve_pairing
 
 #: (asking role, offering role) of each bipartite track.
@@ -157,14 +165,21 @@ def bipartite_track(
                              - asked.get(p.id, 0)) for p, c in zip(offerers, offered, strict=True)],
                         dtype=np.int64)  # fmt: skip
     with stages("solve", f"{track}: {graph.n_arcs} candidate pairs"):
+        grouped = None
+        if track == "mentoring" and config.categories.demand:
+            graph, grouped = _with_categories(graph, askers, offerers, demand, capacity, config)
+            demand = grouped.left_demand
         problem = AssignmentProblem(
             left_demand=demand, right_capacity=capacity, arc_left=graph.left,
             arc_right=graph.right, arc_weight=graph.score,
             objective=Objective(config.mentoring.objective),
         )  # fmt: skip
-        solution = solve_assignment(
-            problem, config.mentoring.method, time_limit=time_limit, seed=seed
-        )
+        if grouped is not None:
+            solution = solve_grouped_assignment(grouped)
+        else:
+            solution = solve_assignment(
+                problem, config.mentoring.method, time_limit=time_limit, seed=seed
+            )
     with stages("explain", track):
         chosen = solution.chosen_arcs
 
@@ -191,7 +206,15 @@ def bipartite_track(
                 budget.paired.append((pair.a, pair.b))
 
         unmatched, reasons = _unmatched(
-            track, askers, offerers, graph, problem, chosen, wanted, offered
+            track,
+            askers,
+            offerers,
+            graph,
+            problem,
+            chosen,
+            wanted,
+            offered,
+            grouped=grouped is not None,
         )
         got_left = np.bincount(graph.left[chosen], minlength=graph.n_left)
         scores = [p.score for c in cohorts for p in c.pairs]
@@ -217,8 +240,14 @@ def _unmatched(
     chosen: npt.NDArray[np.int64],
     wanted: npt.NDArray[np.int64],
     offered: npt.NDArray[np.int64],
+    *,
+    grouped: bool = False,
 ) -> tuple[list[Unmatched], dict[str, int]]:
-    """The computed reason for everyone who got fewer partners than they asked for."""
+    """The computed reason for everyone who got fewer partners than they asked for.
+
+    ``grouped``: per-kind demand and capacity applied, so a partner with room overall may
+    still have none for this kind of person.
+    """
     ask_role, offer_role = BIPARTITE_ROLES[track]
     partner, partners = (
         ("mentor", "mentors") if track == "mentoring" else ("reverse mentor", "reverse mentors")
@@ -257,6 +286,13 @@ def _unmatched(
                 eligible_with_room=int(open_left[i]), removed=graph.removed_left[i],
                 n_other=graph.n_right,
             )  # fmt: skip
+        if grouped and category.endswith("placed elsewhere"):
+            category = "kinds asked for are full"
+            text = (
+                f"matched {int(got_left[i])} of {int(wanted[i])} requested: the eligible "
+                f"{partners} with places left are not of the kinds asked for, or have no "
+                "place left for this kind of mentee"
+            )
         reasons[category] = reasons.get(category, 0) + 1
         unmatched.append(Unmatched(id=person.id, name=person.name, role=ask_role, reason=text))
     for j, person in enumerate(offerers):
@@ -303,7 +339,9 @@ def peer_track(
         high = np.maximum(graph.left, graph.right)
         order = np.lexsort((high, low))
         edge_key = low[order] * len(pool) + high[order]
-        first = order[np.concatenate([[True], edge_key[1:] != edge_key[:-1]])]
+        distinct = np.ones(order.shape[0], dtype=bool)
+        distinct[1:] = edge_key[1:] != edge_key[:-1]
+        first = order[distinct]
     with stages("solve", f"peer: {first.shape[0]} candidate pairs"):
         problem = PairingProblem(
             n=len(pool),
@@ -369,3 +407,100 @@ def peer_track(
             disabled_components=graph.disabled, solver=solver_report(solution),
         )  # fmt: skip
     return TrackResult(cohorts=cohorts, unmatched=unmatched, summary=summary)
+
+
+def _kind(person: Participant, source: CategorySource) -> str | None:
+    value = {
+        "category": person.category,
+        "seniority": person.seniority_label,
+        "department": person.department,
+    }[source]
+    return key(value) if value else None
+
+
+def _group_table(
+    people: Sequence[Participant],
+    counts: Sequence[dict[str, int]],
+    totals: npt.NDArray[np.int64],
+    kinds: dict[str, int],
+) -> tuple[npt.NDArray[np.int64], list[int], list[int]]:
+    """Per person, the group index for each kind (column -1: 'any kind'), or -1.
+
+    A person who answered per-kind counts gets one group per kind asked; one who did not
+    gets a single group for any kind, with their total.
+    """
+    table = np.full((len(people), len(kinds) + 1), -1, dtype=np.int64)
+    owner: list[int] = []
+    capacity: list[int] = []
+    for i, per_kind in enumerate(counts):
+        if per_kind:
+            for label, n in per_kind.items():
+                if key(label) in kinds and n > 0:
+                    table[i, kinds[key(label)]] = len(owner)
+                    owner.append(i)
+                    capacity.append(n)
+        else:
+            table[i, -1] = len(owner)
+            owner.append(i)
+            capacity.append(int(totals[i]))
+    return table, owner, capacity
+
+
+def _with_categories(
+    graph: CandidateGraph,
+    askers: Sequence[Participant],
+    offerers: Sequence[Participant],
+    demand: npt.NDArray[np.int64],
+    capacity: npt.NDArray[np.int64],
+    config: ProgramConfig,
+) -> tuple[CandidateGraph, GroupedAssignmentProblem]:
+    """Keep the arcs whose kinds fit both people, and the grouped problem over them.
+
+    A mentee's demand becomes the sum of their per-kind answers (capped by the commitments
+    left, which ``demand`` carries); a mentor's per-kind capacity caps each kind of mentee.
+    """
+    cats = config.categories
+    kinds = {key(k): n for n, k in enumerate(dict.fromkeys([*cats.demand, *cats.capacity]))}
+    mentor_kind = np.array(
+        [kinds.get(_kind(p, cats.mentor_category) or "", -1) for p in offerers], dtype=np.int64
+    )
+    mentee_kind = np.array(
+        [kinds.get(_kind(p, cats.mentee_category) or "", -1) for p in askers], dtype=np.int64
+    )
+    left_table, left_owner, left_cap = _group_table(
+        askers, [p.category_demand for p in askers], demand, kinds
+    )
+    right_table, right_owner, right_cap = _group_table(
+        offerers, [p.category_capacity for p in offerers], capacity, kinds
+    )
+    # An arc's group: the kind-specific one, else the 'any kind' one (last column).
+    left_group = left_table[graph.left, mentor_kind[graph.right]]
+    left_group = np.where(left_group >= 0, left_group, left_table[graph.left, -1])
+    right_group = right_table[graph.right, mentee_kind[graph.left]]
+    right_group = np.where(right_group >= 0, right_group, right_table[graph.right, -1])
+    keep = (left_group >= 0) & (right_group >= 0)
+    kept = replace(
+        graph,
+        left=graph.left[keep],
+        right=graph.right[keep],
+        components=graph.components[keep],
+        score=graph.score[keep],
+    )
+    per_kind_total = np.array(
+        [
+            sum(p.category_demand.values()) if p.category_demand else int(demand[i])
+            for i, p in enumerate(askers)
+        ],
+        dtype=np.int64,
+    )
+    problem = GroupedAssignmentProblem(
+        left_demand=np.minimum(per_kind_total, demand), right_capacity=capacity,
+        arc_left=kept.left, arc_right=kept.right, arc_weight=kept.score,
+        arc_left_group=left_group[keep], arc_right_group=right_group[keep],
+        left_group_owner=np.array(left_owner, dtype=np.int64),
+        left_group_capacity=np.array(left_cap, dtype=np.int64),
+        right_group_owner=np.array(right_owner, dtype=np.int64),
+        right_group_capacity=np.array(right_cap, dtype=np.int64),
+        objective=Objective(config.mentoring.objective),
+    )  # fmt: skip
+    return kept, problem

@@ -52,7 +52,7 @@ def _merge(records: list[Record], issues: list[Issue]) -> Record:
         for name, value in other.values.items():
             if name == "roles":
                 merged.values[name] = tuple(dict.fromkeys((*merged.values[name], *value)))
-            elif merged.values.get(name) in (None, ()):
+            elif merged.values.get(name) in (None, (), {}):
                 merged.values[name] = value
     for name in ("preferred", "avoid", "manager"):
         merged.references[name] = list(

@@ -124,14 +124,26 @@ class TableReader:
                 found.extend(i for i in self._match(spec) if i not in found)
             if found:
                 mapping[name] = found
+        for name, specs in self._category_specs().items():
+            found = []
+            for spec in specs:
+                found.extend(i for i in self._match(spec) if i not in found)
+            if found:
+                mapping[name] = found
         return mapping
+
+    def _category_specs(self) -> dict[str, list[str]]:
+        """Per-kind count questions, as pseudo-fields ``demand:<kind>``/``capacity:<kind>``."""
+        cats = self.config.categories
+        return {
+            **{f"demand:{k}": v for k, v in cats.demand.items()},
+            **{f"capacity:{k}": v for k, v in cats.capacity.items()},
+        }
 
     def unmatched_specs(self) -> dict[str, list[str]]:
         """Configured headers that match no column of this file."""
-        return {
-            name: [s for s in specs if not self._match(s)]
-            for name, specs in self.config.columns.items()
-        }
+        specs = {**self.config.columns, **self._category_specs()}
+        return {name: [s for s in items if not self._match(s)] for name, items in specs.items()}
 
     # -- problems ------------------------------------------------------------------------
 
@@ -460,10 +472,20 @@ class TableReader:
         offset = self._offset(k, row)
         if offset is not None:
             values["timezone"], values["utc_offset"] = offset
-        for name in ("capacity", "demand"):
+        for name in ("capacity", "demand", "commitments"):
             number = self._integer(name, k, row)
             if number is not None:
                 values[name] = number
+        category = self._scalar("category", k, row)
+        if category is not None:
+            values["category"] = category[1]
+        for side, target in (("demand", "category_demand"), ("capacity", "category_capacity")):
+            counts = {}
+            for kind in getattr(self.config.categories, side):
+                number = self._integer(f"{side}:{kind}", k, row)
+                if number is not None:
+                    counts[kind] = number
+            values[target] = counts
         values["format"] = self._format(k, row)
         references = {name: self._list(name, k) for name in ("preferred", "avoid")}
         manager = self._scalar("manager", k, row)
