@@ -166,9 +166,19 @@ Q = {
     "avoid": "Is there anyone you would rather NOT be matched with? (full names, separated "
     "by semicolons)",
     "manager": "What is your line manager's email address?",
+    "also": "Would you also like to join any of these?",
+    "commitments": "How many mentoring relationships could you take part in overall?",
 }
 RANKS = ["First choice", "Second choice", "Third choice"]
 ROLE_ANSWERS = {"mentor": "As a mentor", "mentee": "As a mentee", "both": "Both, mentor and mentee"}
+ALSO_ANSWERS = {
+    "peer": "A peer pair",
+    "reverse_mentor": "Reverse mentoring: I'd teach a senior colleague",
+    "reverse_mentee": "Reverse mentoring: I'd learn from a junior colleague",
+}
+#: Topics juniors often know better than seniors: what reverse mentoring is about.
+NEW_TOPICS = ["Python", "Machine learning", "Cloud infrastructure", "Data visualisation",
+              "Front-end development", "Content marketing"]
 FORMAT_ANSWERS = ["Video calls", "In person", "Either is fine"]
 CAPACITY_ANSWERS = ["1", "2", "3", "4", "5 or more"]
 
@@ -263,6 +273,24 @@ def _people(
             j = int(rng.integers(len(rows)))
             if j != i:
                 row["avoid"] = rows[j]["name"]
+    # Other tracks: peer pairs, and reverse mentoring where a junior teaches a senior.
+    for row in rows:
+        grade, also = int(row["_grade"]), []
+        if rng.random() < (0.25 if row["_role"] != "mentor" else 0.15):
+            also.append(ALSO_ANSWERS["peer"])
+        if grade <= 2 and row["_role"] == "mentee" and rng.random() < 0.2:
+            also.append(ALSO_ANSWERS["reverse_mentor"])
+        if grade >= 4 and row["_role"] != "mentee" and rng.random() < 0.3:
+            also.append(ALSO_ANSWERS["reverse_mentee"])
+            row["goals"] = [*row.get("goals", []), str(rng.choice(NEW_TOPICS))][:3]
+        if also and not row.get("expertise"):
+            picks = rng.choice(len(NEW_TOPICS), size=2, replace=False)
+            row["expertise"] = sorted(NEW_TOPICS[i] for i in picks)
+        if also and not row.get("goals"):
+            row["goals"] = [str(rng.choice(GENERAL_TOPICS))]
+        row["also"] = also
+        if rng.random() < 0.7:
+            row["commitments"] = str(int(rng.choice([1, 2, 3], p=[0.3, 0.45, 0.25])))
     # About 1% submit twice; the second submission changes an answer.
     for i in rng.choice(len(rows), size=max(1, len(rows) // 100), replace=False).tolist():
         again = dict(rows[i])
@@ -303,6 +331,8 @@ def _header(style: SampleStyle) -> list[str]:
         Q["preferred"],
         Q["avoid"],
         Q["manager"],
+        Q["also"],
+        Q["commitments"],
     ]
 
 
@@ -343,6 +373,8 @@ def _cells(row: dict[str, Any], k: int, style: SampleStyle) -> list[str]:
         row.get("preferred", ""),
         row.get("avoid", ""),
         row.get("manager", ""),
+        many(row.get("also", [])),
+        row.get("commitments", ""),
     ]
 
 
@@ -395,7 +427,8 @@ id = "email"
 
 [columns]
 name = "{name_column}"
-roles = "{Q["role"]}"
+roles = ["{Q["role"]}", "{Q["also"]}"]
+commitments = "{Q["commitments"]}"
 seniority = "{Q["grade"]}"
 department = "{Q["team"]}"
 location = "{Q["office"]}"
@@ -411,11 +444,15 @@ manager = "{Q["manager"]}"
 
 [options]
 expertise = {_toml_list(all_topics())}
+roles = {_toml_list([*ROLE_ANSWERS.values(), *ALSO_ANSWERS.values()])}
 
 [answers.roles]
 "{ROLE_ANSWERS["mentor"]}" = ["mentor"]
 "{ROLE_ANSWERS["mentee"]}" = ["mentee"]
 "{ROLE_ANSWERS["both"]}" = ["mentor", "mentee"]
+"{ALSO_ANSWERS["peer"]}" = ["peer"]
+"{ALSO_ANSWERS["reverse_mentor"]}" = ["reverse_mentor"]
+"{ALSO_ANSWERS["reverse_mentee"]}" = ["reverse_mentee"]
 
 [answers.format]
 "Video calls" = "virtual"

@@ -51,7 +51,7 @@ def test_run_writes_every_result_file(tmp_path: Path) -> None:
     ]
     summary = json.loads((out / "summary.json").read_text())["summary"]
     assert summary["pairs"] == len(pairs)
-    assert [t["track"] for t in summary["tracks"]] == ["mentoring"]
+    assert [t["track"] for t in summary["tracks"]] == ["mentoring", "reverse", "peer"]
     assert len(people) == summary["people"]
     for person in people:  # everyone who asked has a match or a reason
         if "mentee" in person["roles"] and not person["matched_with"]:

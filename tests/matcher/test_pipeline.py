@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
 from matcher import ProgramConfig, load_survey, match, run
+from matcher.intake import Survey
 from matcher.models import MeetingFormat, Participant, Role
 from matcher.scoring import Scorer
 from solvers import SCORE_SCALE
@@ -30,7 +31,10 @@ def test_sample_is_coverage_optimal_against_scipy(
     sample: tuple[ProgramConfig, list[Participant]],
 ) -> None:
     cfg, people = sample
-    output = match(load_survey([DATA / "sample_survey.csv"], cfg), cfg)
+    # The mentoring track alone, without commitment limits: a plain capacitated assignment.
+    people = [p.model_copy(update={"commitments": None}) for p in people]
+    cfg = cfg.model_copy(update={"tracks": cfg.tracks.model_copy(update={"order": ["mentoring"]})})
+    output = match(Survey(participants=people, warnings=[]), cfg)
     mentees = [p for p in people if Role.MENTEE in p.roles]
     mentors = [p for p in people if Role.MENTOR in p.roles]
     assert all((p.demand or 1) == 1 for p in mentees)  # the oracle below needs demand 1
@@ -62,16 +66,22 @@ def test_explanations_add_up_and_respect_capacity(
     cfg, people = sample
     result = run([DATA / "sample_survey.csv"], cfg).result
     by_id = {p.id: p for p in people}
+    assert {c.track for c in result.cohorts} == {"mentoring", "reverse", "peer"}
     for cohort in result.cohorts:
         mentor = by_id[cohort.pairs[0].a]
-        assert len(cohort.pairs) <= (mentor.capacity or cfg.mentoring.default_capacity)
+        if cohort.track != "peer":
+            capacity = (
+                cfg.mentoring.default_capacity if mentor.capacity is None else (mentor.capacity)
+            )
+            assert len(cohort.pairs) <= capacity
         for pair in cohort.pairs:
             assert abs(sum(pair.components.values()) - pair.score) <= 0.03
             assert 2 <= len(pair.reasons) <= 4
             assert by_id[pair.b].manager != pair.a
             assert pair.a not in by_id[pair.b].avoid
-    matched = [p.b for c in result.cohorts for p in c.pairs]
-    assert len(matched) == len(set(matched))  # demand 1 each
+    for track in ("mentoring", "reverse"):
+        matched = [p.b for c in result.cohorts if c.track == track for p in c.pairs]
+        assert len(matched) == len(set(matched))  # demand 1 each
 
 
 def _person(pid: str, role: Role, **fields: object) -> Participant:
