@@ -177,8 +177,14 @@ ALSO_ANSWERS = {
     "reverse_mentee": "Reverse mentoring: I'd learn from a junior colleague",
 }
 #: Topics juniors often know better than seniors: what reverse mentoring is about.
-NEW_TOPICS = ["Python", "Machine learning", "Cloud infrastructure", "Data visualisation",
-              "Front-end development", "Content marketing"]
+NEW_TOPICS = [
+    "Python",
+    "Machine learning",
+    "Cloud infrastructure",
+    "Data visualisation",
+    "Front-end development",
+    "Content marketing",
+]
 FORMAT_ANSWERS = ["Video calls", "In person", "Either is fine"]
 CAPACITY_ANSWERS = ["1", "2", "3", "4", "5 or more"]
 
