@@ -178,7 +178,10 @@ def generate(mentees: int, mentors: int, seed: int) -> Path:
     config.write_text(config_toml(SampleStyle.GOOGLE), encoding="utf-8")
     path = WORK / f"survey-{mentees}x{mentors}-seed{seed}.csv"
     tick = time.perf_counter()
-    path.write_text(survey_csv(mentees=mentees, mentors=mentors, seed=seed), encoding="utf-8")
+    path.write_text(
+        survey_csv(mentees=mentees, mentors=mentors, seed=seed, other_tracks=False),
+        encoding="utf-8",
+    )
     log(f"survey {mentees} x {mentors} (seed {seed}) -> {path.relative_to(ROOT)} "
         f"in {time.perf_counter() - tick:.1f} s")  # fmt: skip
     return path

@@ -194,8 +194,13 @@ def all_topics() -> list[str]:
 
 
 def _people(
-    rng: np.random.Generator, n_mentees: int, n_mentors: int, n_both: int, style: SampleStyle
-) -> list[dict[str, str]]:
+    rng: np.random.Generator,
+    n_mentees: int,
+    n_mentors: int,
+    n_both: int,
+    style: SampleStyle,
+    other_tracks: bool,
+) -> list[dict[str, Any]]:
     depts = list(DEPARTMENTS)
     dept_p = np.array(DEPARTMENT_SIZE) / sum(DEPARTMENT_SIZE)
     loc_p = np.array([loc[3] for loc in LOCATIONS])
@@ -280,7 +285,7 @@ def _people(
             if j != i:
                 row["avoid"] = rows[j]["name"]
     # Other tracks: peer pairs, and reverse mentoring where a junior teaches a senior.
-    for row in rows:
+    for row in rows if other_tracks else []:
         grade, also = int(row["_grade"]), []
         if rng.random() < (0.25 if row["_role"] != "mentor" else 0.15):
             also.append(ALSO_ANSWERS["peer"])
@@ -391,9 +396,14 @@ def survey_csv(
     style: SampleStyle = SampleStyle.GOOGLE,
     mentees: int | None = None,
     mentors: int | None = None,
+    other_tracks: bool = True,
 ) -> str:
     """A survey as CSV text: ``size`` respondents split like a real sign-up (about 70%
-    mentees, 22% mentors, 8% both), or exactly ``mentees`` and ``mentors``."""
+    mentees, 22% mentors, 8% both), or exactly ``mentees`` and ``mentors``.
+
+    ``other_tracks`` adds peer and reverse-mentoring sign-ups and a commitments answer;
+    without it the survey is classic mentoring only (the issue-2 benchmark instance).
+    """
     rng = np.random.default_rng(seed)
     if mentees is None or mentors is None:
         total = size or 200
@@ -402,7 +412,7 @@ def survey_csv(
         n_mentees = max(1, total - n_both - n_mentors)
     else:
         n_mentees, n_mentors, n_both = mentees, mentors, 0
-    rows = _people(rng, n_mentees, n_mentors, n_both, style)
+    rows = _people(rng, n_mentees, n_mentors, n_both, style, other_tracks)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(_header(style))
