@@ -51,6 +51,7 @@ _NOUNS = {
     "mentoring": ("mentees", "mentors", "mentor places"),
     "reverse": ("learners", "reverse mentors", "reverse-mentor places"),
     "peer": ("peers", "peers", "peer places"),
+    "circles": ("members", "circles", "circle places"),
 }
 
 
@@ -65,6 +66,17 @@ def _print_summary(s: Summary, files: int, warnings: int, written: list[Path]) -
             if t.track == "peer"
             else (f"{t.left} {askers}, {t.right} {offerers}")
         )
+        if t.track == "circles":
+            fit = f" (mean fit {t.mean_score:.1f})" if t.pairs else ""
+            typer.echo(
+                f"[circles] {t.left} members: {t.right} circles formed{fit}; "
+                f"{t.left_matched} placed, {t.left_unmatched} not"
+            )
+            for reason, count in t.unmatched_reasons.items():
+                typer.echo(f"  {count:>5}  {reason}")
+            gap = f", gap {t.solver.gap:.2%}" if t.solver.gap else ""
+            typer.echo(f"  solver: {t.solver.method}, {t.solver.status}{gap}")
+            continue
         score = f" (mean score {t.mean_score:.1f}, lowest {t.min_score:.1f})" if t.pairs else ""
         typer.echo(
             f"[{t.track}] {sides}: pairs made: {t.pairs}{score}; "

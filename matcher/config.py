@@ -20,6 +20,7 @@ from pydantic import (
 
 from matcher.models import MeetingFormat, Role
 from solvers import ASSIGNMENT_METHODS
+from solvers.circles import CIRCLE_METHODS
 from solvers.pairing import PAIRING_METHODS
 
 #: Canonical participant fields a survey column can be mapped to.
@@ -166,9 +167,9 @@ class Categories(_Strict):
     )
 
 
-TrackName = Literal["mentoring", "reverse", "peer"]
+TrackName = Literal["mentoring", "reverse", "peer", "circles"]
 #: Every track, in the default solving order.
-TRACKS: tuple[TrackName, ...] = ("mentoring", "reverse", "peer")
+TRACKS: tuple[TrackName, ...] = ("mentoring", "reverse", "peer", "circles")
 
 
 class TrackSettings(_Strict):
@@ -201,7 +202,35 @@ TRACK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
     # Peers: a similar level, within two levels either way.
     "peer": {"rules": {"min_seniority_gap": -2, "max_seniority_gap": 2},
              "scoring": {"preferred_gap": 0}},
+    "circles": {},
 }  # fmt: skip
+
+
+class CircleSettings(TrackSettings):
+    """Circles: themed groups formed with composition rules (see solvers/circles.py)."""
+
+    min_size: int = Field(4, ge=2)
+    max_size: int = Field(6, ge=2)
+    max_per_department: int | None = Field(2, ge=1, description="None: no limit.")
+    min_experts: int = Field(1, ge=0, description="Members with expertise in the theme.")
+    mentor_per_circle: bool = Field(False, description="Exactly one mentor leads each circle.")
+    min_level_spread: int | None = Field(None, ge=0, description="Seniority levels spanned.")
+    themes: int = Field(20, ge=1, description="Most themes offered (the most wanted goals).")
+    method: str = Field("decomposed", description="cp_sat | decomposed | greedy.")
+    time_limit: float = Field(60.0, gt=0, description="Seconds for the circle solver.")
+
+    @field_validator("method")
+    @classmethod
+    def _known_circle_method(cls, value: str) -> str:
+        if value not in CIRCLE_METHODS:
+            raise ValueError(f"unknown method {value!r}; known: {', '.join(CIRCLE_METHODS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _sizes(self) -> Self:
+        if self.min_size > self.max_size:
+            raise ValueError("min_size must not exceed max_size")
+        return self
 
 
 class Tracks(_Strict):
@@ -215,6 +244,7 @@ class Tracks(_Strict):
     mentoring: TrackSettings = TrackSettings()
     reverse: TrackSettings = TrackSettings()
     peer: TrackSettings = TrackSettings()
+    circles: CircleSettings = CircleSettings()
 
 
 class ProgramConfig(_Strict):

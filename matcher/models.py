@@ -13,6 +13,8 @@ class Role(StrEnum):
     PEER = "peer"
     REVERSE_MENTOR = "reverse_mentor"
     REVERSE_MENTEE = "reverse_mentee"
+    #: A member of a mentoring circle (a small group that meets regularly).
+    CIRCLE = "circle"
 
 
 class MeetingFormat(StrEnum):
@@ -127,6 +129,17 @@ class Cohort(BaseModel):
     score: float = Field(description="Mean pair score, 0-100.")
 
 
+class Circle(BaseModel):
+    """A mentoring circle: a theme, its members (one may lead as mentor), and each
+    member's fit to the theme (0-100)."""
+
+    id: str
+    theme: str
+    members: list[Member]
+    fit: dict[str, float]
+    reasons: list[str]
+
+
 class Unmatched(BaseModel):
     id: str
     name: str
@@ -178,6 +191,7 @@ class Summary(BaseModel):
 
 class MatchResult(BaseModel):
     cohorts: list[Cohort]
+    circles: list[Circle] = []
     unmatched: list[Unmatched]
     summary: Summary
     warnings: list[Issue] = []

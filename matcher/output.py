@@ -94,6 +94,9 @@ def participants_csv(
         for pair in cohort.pairs:
             partners.setdefault(pair.a, []).append(pair.b)
             partners.setdefault(pair.b, []).append(pair.a)
+    for circle in result.circles:
+        for member in circle.members:
+            partners.setdefault(member.id, []).append(f"circle {circle.id}")
     reasons: dict[str, list[str]] = {}
     for item in result.unmatched:
         reasons.setdefault(item.id, []).append(f"as {item.role.value}: {item.reason}")
@@ -119,6 +122,17 @@ def participants_csv(
             ]
         )
     return csv_text(PARTICIPANT_COLUMNS, rows)
+
+
+CIRCLE_COLUMNS = ["circle_id", "theme", "member_id", "member_name", "role", "fit", "reasons"]
+
+
+def circles_csv(result: MatchResult) -> str:
+    rows = [
+        [c.id, c.theme, m.id, m.name, m.role.value, f"{c.fit[m.id]:.2f}", " ".join(c.reasons)]
+        for c in result.circles for m in c.members
+    ]  # fmt: skip
+    return csv_text(CIRCLE_COLUMNS, rows)
 
 
 def report_html(result: MatchResult, program: str) -> str:
@@ -220,5 +234,6 @@ def render(
             result, people, config.mentoring.default_capacity, config.mentoring.default_demand
         ),
         "report.html": report_html(result, config.name),
+        **({"circles.csv": circles_csv(result)} if result.circles else {}),
         MARKER: json.dumps(document, indent=2, ensure_ascii=False) + "\n",
     }

@@ -7,9 +7,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from matcher.circles import circles_track
 from matcher.config import ProgramConfig
 from matcher.intake import Survey, load_survey
-from matcher.models import MatchResult, Participant, Summary
+from matcher.models import (
+    Circle,
+    Cohort,
+    MatchResult,
+    Participant,
+    Summary,
+    TrackSummary,
+    Unmatched,
+)
 from matcher.tracks import (
     BIPARTITE_ROLES,
     Budget,
@@ -65,13 +74,23 @@ def match(
     people = survey.participants
     budget = Budget.of(people, config.tracks.default_commitments)
     stages = Stages(progress)
-    cohorts, unmatched, summaries = [], [], []
+    cohorts: list[Cohort] = []
+    unmatched: list[Unmatched] = []
+    summaries: list[TrackSummary] = []
+    circles: list[Circle] = []
     for track in config.tracks.order:
         if not getattr(config.tracks, track).enabled:
             continue
-        outcome = _run_track(
-            track, people, config.for_track(track), budget, stages, time_limit, seed
-        )
+        if track == "circles":
+            formed = circles_track(
+                people, config.for_track(track), budget, stages, time_limit=time_limit, seed=seed
+            )
+            outcome = formed[0] if formed else None
+            circles = formed[1] if formed else []
+        else:
+            outcome = _run_track(
+                track, people, config.for_track(track), budget, stages, time_limit, seed
+            )
         if outcome is None:
             continue
         cohorts.extend(outcome.cohorts)
@@ -79,12 +98,16 @@ def match(
         summaries.append(outcome.summary)
     summary = Summary(
         people=len(people),
-        pairs=sum(s.pairs for s in summaries),
+        pairs=sum(s.pairs for s in summaries if s.track != "circles"),
         tracks=summaries,
         stage_seconds=stages.seconds,
     )
     result = MatchResult(
-        cohorts=cohorts, unmatched=unmatched, summary=summary, warnings=survey.warnings
+        cohorts=cohorts,
+        circles=circles,
+        unmatched=unmatched,
+        summary=summary,
+        warnings=survey.warnings,
     )
     return RunOutput(result=result, participants=people)
 

@@ -175,6 +175,7 @@ ALSO_ANSWERS = {
     "peer": "A peer pair",
     "reverse_mentor": "Reverse mentoring: I'd teach a senior colleague",
     "reverse_mentee": "Reverse mentoring: I'd learn from a junior colleague",
+    "circle": "A mentoring circle (a small group meeting monthly)",
 }
 #: Topics juniors often know better than seniors: what reverse mentoring is about.
 NEW_TOPICS = [
@@ -294,6 +295,8 @@ def _people(
         if grade >= 4 and row["_role"] != "mentee" and rng.random() < 0.3:
             also.append(ALSO_ANSWERS["reverse_mentee"])
             row["goals"] = [*row.get("goals", []), str(rng.choice(NEW_TOPICS))][:3]
+        if rng.random() < 0.2:
+            also.append(ALSO_ANSWERS["circle"])
         if also and not row.get("expertise"):
             picks = rng.choice(len(NEW_TOPICS), size=2, replace=False)
             row["expertise"] = sorted(NEW_TOPICS[i] for i in picks)
@@ -469,6 +472,7 @@ roles = {_toml_list([*ROLE_ANSWERS.values(), *ALSO_ANSWERS.values()])}
 "{ALSO_ANSWERS["peer"]}" = ["peer"]
 "{ALSO_ANSWERS["reverse_mentor"]}" = ["reverse_mentor"]
 "{ALSO_ANSWERS["reverse_mentee"]}" = ["reverse_mentee"]
+"{ALSO_ANSWERS["circle"]}" = ["circle"]
 
 [answers.format]
 "Video calls" = "virtual"

@@ -27,7 +27,17 @@ def test_run_writes_every_result_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", SURVEY, "--config", CONFIG, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "pairs.csv", "participants.csv", "report.html", "summary.json"]  # fmt: skip
+        "circles.csv", "pairs.csv", "participants.csv", "report.html", "summary.json"]  # fmt: skip
+    circles = rows(out / "circles.csv")
+    assert list(circles[0]) == [
+        "circle_id",
+        "theme",
+        "member_id",
+        "member_name",
+        "role",
+        "fit",
+        "reasons",
+    ]
     pairs = rows(out / "pairs.csv")
     assert list(pairs[0])[:8] == [
         "cohort_id",
@@ -51,7 +61,7 @@ def test_run_writes_every_result_file(tmp_path: Path) -> None:
     ]
     summary = json.loads((out / "summary.json").read_text())["summary"]
     assert summary["pairs"] == len(pairs)
-    assert [t["track"] for t in summary["tracks"]] == ["mentoring", "reverse", "peer"]
+    assert [t["track"] for t in summary["tracks"]] == ["mentoring", "reverse", "peer", "circles"]
     assert len(people) == summary["people"]
     for person in people:  # everyone who asked has a match or a reason
         if "mentee" in person["roles"] and not person["matched_with"]:
@@ -64,7 +74,7 @@ def test_same_input_and_seed_give_identical_files(tmp_path: Path) -> None:
     for name in ("a", "b"):
         args = ["run", SURVEY, "-c", CONFIG, "-o", str(tmp_path / name), "--seed", "3", "-q"]
         assert runner.invoke(app, args).exit_code == 0
-    for file in ("pairs.csv", "participants.csv", "report.html", "summary.json"):
+    for file in ("pairs.csv", "participants.csv", "report.html", "summary.json", "circles.csv"):
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
 
 

@@ -135,3 +135,40 @@ def test_ciera_per_kind_demand_and_capacity(real_data: Path) -> None:
         asked = by_id[mentor].category_capacity
         assert not asked or n <= asked.get(kind, 0), (mentor, kind)
     assert output.result.summary.track("mentoring").solver.status == "optimal"
+
+
+@settings(max_examples=40)
+@given(
+    st.integers(4, 16).flatmap(lambda n: people(n, "c", Role.CIRCLE)),
+    st.integers(0, 1),
+    st.sampled_from([None, 1, 2]),
+)
+def test_circles_follow_their_rules(
+    pool: list[Participant], experts: int, per_department: int | None
+) -> None:
+    cfg = ProgramConfig.model_validate({"tracks": {"circles": {
+        "min_size": 2, "max_size": 4, "min_experts": experts,
+        "max_per_department": per_department, "time_limit": 5}}})  # fmt: skip
+    result = match(Survey(participants=pool, warnings=[]), cfg).result
+    by_id = {p.id: p for p in pool}
+    seen: set[str] = set()
+    for circle in result.circles:
+        ids = [m.id for m in circle.members]
+        assert 2 <= len(ids) <= 4
+        assert not seen & set(ids)
+        seen |= set(ids)
+        theme = circle.theme.casefold()
+        wants_or_knows = [
+            theme in {g.casefold() for g in by_id[i].goals}
+            or theme in {e.topic.casefold() for e in by_id[i].expertise}
+            for i in ids
+        ]
+        assert all(wants_or_knows)
+        knows = [theme in {e.topic.casefold() for e in by_id[i].expertise} for i in ids]
+        assert sum(knows) >= experts
+        if per_department is not None:
+            departments = [by_id[i].department for i in ids if by_id[i].department]
+            assert all(departments.count(d) <= per_department for d in departments)
+    placed = {u.id for u in result.unmatched if u.role is Role.CIRCLE}
+    assert placed.isdisjoint(seen)
+    assert placed | seen == {p.id for p in pool} or not result.circles
