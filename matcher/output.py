@@ -163,6 +163,11 @@ def report_html(result: MatchResult, program: str) -> str:
         for c in result.cohorts
         for p in c.pairs
     )
+    circle_rows = "".join(
+        f"<tr><td>{esc(c.id)}</td><td>{esc(c.theme)}</td>"
+        f"<td>{esc(', '.join(m.name for m in c.members))}</td><td>{esc(' '.join(c.reasons))}</td></tr>"
+        for c in result.circles
+    )
     unmatched_rows = "".join(
         f"<tr><td>{esc(u.id)}</td><td>{u.role.value}</td><td>{esc(u.reason)}</td></tr>"
         for u in result.unmatched
@@ -177,6 +182,8 @@ text-align:left;vertical-align:top}}.bar{{background:#4a7;height:12px}}</style>
 <h2>Score distribution</h2><table>{bars}</table>
 <h2>Pairs</h2><table><tr><th>cohort</th><th>mentor</th><th>mentee</th><th>score</th>
 <th>reasons</th></tr>{pair_rows}</table>
+<h2>Circles</h2><table><tr><th>circle</th><th>theme</th><th>members</th><th>why</th></tr>
+{circle_rows}</table>
 <h2>Not matched</h2><table><tr><th>id</th><th>role</th><th>reason</th></tr>{unmatched_rows}
 </table></html>
 """
