@@ -165,7 +165,8 @@ def report_html(result: MatchResult, program: str) -> str:
     )
     circle_rows = "".join(
         f"<tr><td>{esc(c.id)}</td><td>{esc(c.theme)}</td>"
-        f"<td>{esc(', '.join(m.name for m in c.members))}</td><td>{esc(' '.join(c.reasons))}</td></tr>"
+        f"<td>{esc(', '.join(m.name for m in c.members))}</td>"
+        f"<td>{esc(' '.join(c.reasons))}</td></tr>"
         for c in result.circles
     )
     unmatched_rows = "".join(
