@@ -92,6 +92,8 @@ def circles_track(
             level=np.array([p.seniority if p.seniority is not None else -1 for p in pool],
                            dtype=np.int64),
             min_level_spread=settings.min_level_spread,
+            attribute=_attribute_codes(pool, settings.balance),
+            max_attribute_share=settings.max_share if settings.balance else None,
         )  # fmt: skip
     with stages("solve", f"circles: {problem.n_arcs} candidate places"):
         limit = settings.time_limit if time_limit is None else time_limit
@@ -133,6 +135,18 @@ def circles_track(
             disabled_components=[], solver=solver_report(solution),
         )  # fmt: skip
     return TrackResult(cohorts=[], unmatched=unmatched, summary=summary), circles
+
+
+def _attribute_codes(pool: Sequence[Participant], name: str | None) -> np.ndarray:
+    """Codes of one opt-in attribute (-1: not opted in or not answered). Only codes reach
+    the solver; the values themselves are never explained, logged or written."""
+    if name is None:
+        return np.full(len(pool), -1, dtype=np.int64)
+    codes: dict[str, int] = {}
+    values = [p.attributes.get(name) for p in pool]
+    return np.array(
+        [codes.setdefault(key(v), len(codes)) if v else -1 for v in values], dtype=np.int64
+    )
 
 
 def _join(parts: list[np.ndarray], dtype: type[np.generic]) -> np.ndarray:

@@ -88,6 +88,24 @@ class Seniority(_Strict):
         return self
 
 
+class Attributes(_Strict):
+    """Opt-in demographic answers: read only for people who consent, used only for
+    cohort-level balance, never shown in a pair's explanation or written to logs."""
+
+    consent: HeaderList = Field(
+        default_factory=list, description="Consent question; a 'yes' answer opts in."
+    )
+    columns: dict[str, HeaderList] = Field(
+        default_factory=dict, description="Attribute name -> question header(s)."
+    )
+
+    @model_validator(mode="after")
+    def _consent_required(self) -> Self:
+        if self.columns and not self.consent:
+            raise ValueError("attributes.columns needs attributes.consent: answers are opt-in")
+        return self
+
+
 class Answers(_Strict):
     roles: dict[str, list[Role]] = Field(default_factory=dict)
     format: dict[str, MeetingFormat] = Field(default_factory=dict)
@@ -216,6 +234,10 @@ class CircleSettings(TrackSettings):
     mentor_per_circle: bool = Field(False, description="Exactly one mentor leads each circle.")
     min_level_spread: int | None = Field(None, ge=0, description="Seniority levels spanned.")
     themes: int = Field(20, ge=1, description="Most themes offered (the most wanted goals).")
+    balance: str | None = Field(
+        None, description="Opt-in attribute to balance: no value above max_share of a circle."
+    )
+    max_share: float = Field(0.5, gt=0, le=1)
     method: str = Field("decomposed", description="cp_sat | decomposed | greedy.")
     time_limit: float = Field(60.0, gt=0, description="Seconds for the circle solver.")
 
@@ -263,6 +285,7 @@ class ProgramConfig(_Strict):
     rules: Rules = Rules()
     tracks: Tracks = Tracks()
     categories: Categories = Categories()
+    attributes: Attributes = Attributes()
 
     @model_validator(mode="after")
     def _tracks_valid(self) -> Self:
@@ -306,6 +329,8 @@ class ProgramConfig(_Strict):
     def combine_for(self, field: str) -> Combine:
         if field.startswith(("demand:", "capacity:")):
             return "sum"  # per-kind counts: branching copies of a grid add up
+        if field.startswith(("attribute:", "consent")):
+            return "first"
         if field in self.combine:
             return self.combine[field]
         return "join" if field == "name" else "first"

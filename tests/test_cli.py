@@ -256,3 +256,36 @@ def test_unknown_solver_method_is_a_config_error(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "mentoring.method" in result.stderr
     assert "pruned_flow" in result.stderr
+
+
+def test_opt_in_attributes_balance_circles_and_never_leak(tmp_path: Path) -> None:
+    topics = ["Python", "Leadership"]
+    lines = ["Email,Name,Role,Goals,Dept,May we use the next answer to balance groups?,Group"]
+    for k in range(16):
+        consent = "Yes" if k % 4 else "No"
+        value = f"ZQXattr{k % 2}"  # a value that can appear nowhere else
+        lines.append(f"p{k}@x.org,P {k},Circle,{topics[k % 2]},D{k % 5},{consent},{value}")
+    survey = tmp_path / "s.csv"
+    survey.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = tmp_path / "p.toml"
+    config.write_text(
+        '[columns]\nroles = "Role"\ngoals = "Goals"\ndepartment = "Dept"\n'
+        '[attributes]\nconsent = "May we use"\ncolumns = { group = "Group" }\n'
+        '[tracks.circles]\nmin_size = 3\nmax_size = 4\nmin_experts = 0\nbalance = "group"\n'
+        "max_share = 0.5\ntime_limit = 5\n"
+    )
+    out = tmp_path / "r"
+    result = runner.invoke(app, ["run", str(survey), "-c", str(config), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "ZQXattr" not in result.output
+    for path in out.iterdir():
+        assert "ZQXattr" not in path.read_text(encoding="utf-8"), path.name
+    members: dict[str, list[str]] = {}
+    for row in rows(out / "circles.csv"):
+        members.setdefault(row["circle_id"], []).append(row["member_id"])
+    assert members
+    for ids in members.values():
+        # Opted-in values per circle: ceil(0.5 * size) at most share one value.
+        opted = [int(i[1:].split("@")[0]) for i in ids if int(i[1:].split("@")[0]) % 4]
+        for parity in (0, 1):
+            assert sum(1 for k in opted if k % 2 == parity) <= -(-len(ids) // 2)

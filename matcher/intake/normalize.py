@@ -25,6 +25,8 @@ _OFFSET = re.compile(
     r"|(?P<zero>\b(?:UTC|GMT)\b)",
     re.IGNORECASE,
 )
+#: Answers that give consent (compared case-insensitively, as prefixes).
+_YES = ("yes", "y", "true", "1", "i agree", "agree", "i consent", "ok")
 _TIMESTAMP_FORMATS = (
     "%m/%d/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %I:%M:%S %p %Z",
     "%d/%m/%Y %H:%M:%S", "%m/%d/%y %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
@@ -37,6 +39,10 @@ _ROLE_WORDS: dict[str, tuple[Role, ...]] = {
     "peer": (Role.PEER,),
     "reverse mentor": (Role.REVERSE_MENTOR,),
     "reverse mentee": (Role.REVERSE_MENTEE,),
+    "reverse_mentor": (Role.REVERSE_MENTOR,),
+    "reverse_mentee": (Role.REVERSE_MENTEE,),
+    "circle": (Role.CIRCLE,),
+    "mentoring circle": (Role.CIRCLE,),
 }
 _FORMAT_WORDS: dict[str, MeetingFormat] = {
     "virtual": MeetingFormat.VIRTUAL, "online": MeetingFormat.VIRTUAL,
@@ -133,11 +139,14 @@ class TableReader:
         return mapping
 
     def _category_specs(self) -> dict[str, list[str]]:
-        """Per-kind count questions, as pseudo-fields ``demand:<kind>``/``capacity:<kind>``."""
-        cats = self.config.categories
+        """Per-kind count questions (``demand:<kind>``, ``capacity:<kind>``) and opt-in
+        attribute questions (``consent``, ``attribute:<name>``) as pseudo-fields."""
+        cats, attrs = self.config.categories, self.config.attributes
         return {
             **{f"demand:{k}": v for k, v in cats.demand.items()},
             **{f"capacity:{k}": v for k, v in cats.capacity.items()},
+            **({"consent": attrs.consent} if attrs.consent else {}),
+            **{f"attribute:{k}": v for k, v in attrs.columns.items()},
         }
 
     def unmatched_specs(self) -> dict[str, list[str]]:
@@ -487,6 +496,13 @@ class TableReader:
                     counts[kind] = number
             values[target] = counts
         values["format"] = self._format(k, row)
+        consent = self._scalar("consent", k, row)
+        if consent is not None and key(consent[1]).startswith(_YES):
+            values["attributes"] = {
+                name: cell[1]
+                for name in self.config.attributes.columns
+                if (cell := self._scalar(f"attribute:{name}", k, row)) is not None
+            }
         references = {name: self._list(name, k) for name in ("preferred", "avoid")}
         manager = self._scalar("manager", k, row)
         references["manager"] = [manager[1]] if manager else []
