@@ -73,7 +73,8 @@ def _header(bench: Bench) -> list[str]:
         "",
         "## Instance",
         "",
-        f"`matcher.sample.survey_csv(mentees={i.mentees}, mentors={i.mentors}, seed={i.seed}, other_tracks=False)` "
+        f"`matcher.sample.survey_csv(mentees={i.mentees}, mentors={i.mentors}, "
+        f"seed={i.seed}, other_tracks=False)` "
         "(Google Forms style, about 1% duplicate submissions) with "
         "`config_toml(SampleStyle.GOOGLE)`; mentor capacity 1-5, each mentee wants one "
         "mentor, objective `coverage` (most pairs, then the highest total score).",
