@@ -382,6 +382,15 @@ def _reproduce(bench: Bench) -> list[str]:
         "",
         "Inputs, results folders and raw per-process records (`raw.json`) go to "
         "`benchmarks/.work/` (not committed).",
+        "",
+        "## Other suites",
+        "",
+        "- [RESULTS-peers.md](RESULTS-peers.md): peer pairs, rustworkx vs CP-SAT vs networkx "
+        "at up to 10,000 peers (`python -m benchmarks.peers`).",
+        "- [RESULTS-circles.md](RESULTS-circles.md): 2,000 people into circles of 4-6 with "
+        "composition rules, bound and gap (`python -m benchmarks.circles`).",
+        "- [RESULTS-mixed.md](RESULTS-mixed.md): every track on one 5,000-person survey "
+        "(`python -m benchmarks.mixed`).",
     ]
 
 
