@@ -7,6 +7,7 @@ constraints that a blossom code cannot take; greedy is the spreadsheet baseline.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -167,9 +168,10 @@ def solve_cp_sat(
 
     ``COVERAGE`` is one lexicographic objective ``BIG * pairs + weight`` with ``BIG`` above
     the total weight. Without proof of optimality the bound reported is ``B - BIG * pairs``
-    for CP-SAT's bound ``B`` and the solution's ``pairs``: a bound on the weight of any
-    matching with as many pairs (looser than the total weight is never reported). Bounds are
-    on the rounded weights, divided by ``SCORE_SCALE``.
+    for CP-SAT's bound ``B`` and the solution's ``pairs``: no matching with as many pairs
+    weighs more. It is capped at the sum of all weights, which it exceeds while CP-SAT has
+    not ruled out more pairs. Bounds are on the rounded weights, divided by ``SCORE_SCALE``.
+    ``time_limit`` bounds CP-SAT's search; building the model comes on top.
     """
     started = time.perf_counter()
 
@@ -218,8 +220,8 @@ def solve_cp_sat(
     chosen = np.flatnonzero(values).astype(np.int64)
     if status == cp_model.OPTIMAL:
         return _solution(problem, "cp_sat", Status.OPTIMAL, chosen, None, started)
-    # Objective values are integers, so the floor of CP-SAT's float bound is still a bound.
-    bound_int = int(np.floor(solver.best_objective_bound)) - big * int(chosen.shape[0])
+    # Rounding CP-SAT's float bound up can only loosen it.
+    bound_int = math.ceil(solver.best_objective_bound) - big * int(chosen.shape[0])
     bound = min(bound_int, total) / SCORE_SCALE
     return _solution(problem, "cp_sat", Status.FEASIBLE, chosen, bound, started)
 
