@@ -2,11 +2,17 @@
 
 Why this formulation: a pairwise-affinity objective gives CP-SAT a useless bound (gap about
 225% in ``MEASUREMENTS.md``). Here every candidate circle slot has a theme and each person
-fits a slot with a weight, so the objective is a sum over chosen (person, slot) arcs. Its
-relaxation that drops the minimum size and every composition rule is a capacitated
-assignment, solved exactly by min-cost flow; that flow is the bound every method reports
-(with CP-SAT's own bound when a single model covers the whole problem), so the gap means
-something.
+fits a slot with a weight, so the objective is a sum over chosen (person, slot) arcs and
+its LP relaxation is tight: aggregated over classes of identical slots (same theme, same
+candidates, weights and expert flags), it keeps sizes, experts, mentors, groups and
+balance as linear rows. Every method reports that LP bound, computed from the LP duals so
+that solver tolerances cannot make it invalid, tightened by CP-SAT's bound whenever one
+CP-SAT model covered the whole problem. So the gap means something.
+
+Methods (``CIRCLE_METHODS``): ``cp_sat``, one CP-SAT model (exact; for up to a few hundred
+people); ``decomposed``, an LP-guided start, CP-SAT on the whole model when it is small,
+then CP-SAT on neighbourhoods of a few themes (2,000 people in 60 s); ``greedy``, the
+LP-guided start alone.
 
 Rules of an open circle (a slot is either closed or open with ``min_size..max_size``
 members; each person joins at most one circle, only along one of their arcs):
@@ -23,7 +29,8 @@ members; each person joins at most one circle, only along one of their arcs):
 
 The empty assignment obeys every rule, so no problem is infeasible: a problem whose rules
 no circle can meet (say a mentor per circle and no mentor) gets the empty assignment,
-proven optimal. ``Status.INFEASIBLE`` is never returned. Neither is ``TIMED_OUT``: every
+``OPTIMAL`` as soon as the relaxation or CP-SAT proves that nothing better exists (always,
+for ``cp_sat``). ``Status.INFEASIBLE`` is never returned. Neither is ``TIMED_OUT``: every
 method starts from a valid greedy assignment and returns it (``FEASIBLE``, with the bound)
 when the time runs out before CP-SAT finds anything better.
 """
@@ -33,7 +40,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Protocol
@@ -52,11 +59,17 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: Seconds a method may run when the caller gives no limit.
 DEFAULT_TIME_LIMIT = 60.0
+#: Share of the time limit kept for the final checks, so that the whole call fits in it.
+RESERVE = 0.01
 #: CP-SAT workers: the target machine has two cores.
 NUM_WORKERS = 2
-#: Longest single sub-model solve of the decomposition, so that one hard theme cannot eat
-#: the whole budget while others wait.
+#: Longest single neighbourhood solve: CP-SAT finds its best within a fraction of a second
+#: and would spend seconds proving it, time better spent on other neighbourhoods.
 MAX_SUB_SOLVE = 0.5
+#: Open circles the greedy start tries for each person left after dealing.
+INSERT_TRIES = 10
+#: "Lowest level" of a slot with no known level: far above any level, far from overflow.
+_NO_LEVEL = 2**40
 
 
 def _no_ints() -> IntArray:
@@ -296,7 +309,7 @@ def _openable(problem: CircleProblem) -> BoolArray:
         level = problem.level[problem.arc_person]
         known = level >= 0
         high = np.full(n_slots, -1, dtype=np.int64)
-        low = np.full(n_slots, np.iinfo(np.int64).max, dtype=np.int64)
+        low = np.full(n_slots, _NO_LEVEL, dtype=np.int64)
         np.maximum.at(high, circle[known], level[known])
         np.minimum.at(low, circle[known], level[known])
         ok &= high - low >= problem.min_level_spread
@@ -366,7 +379,6 @@ class _Relaxation:
     tolerances (``_dual_bound``).
     """
 
-    problem: CircleProblem
     a_ub: sparse.csr_matrix
     b_ub: FloatArray
     a_eq: sparse.csr_matrix
@@ -374,8 +386,8 @@ class _Relaxation:
     upper: FloatArray
     fit: FloatArray
     count: FloatArray
-    pair_person: IntArray
-    pair_class: IntArray
+    #: Number of (person, class) pairs: the first columns; one column per class follows.
+    n_pairs: int
     #: No valid assignment places more people.
     placed: int = 0
     #: Class each person leans to in the relaxed optimum (-1: none), guiding the search.
@@ -388,7 +400,7 @@ class _Relaxation:
         """Integer fit bound for valid assignments placing exactly ``placed`` people (any
         number when None)."""
         if placed not in self._fit_bounds:
-            if self.pair_person.shape[0] == 0 or placed == 0:
+            if self.n_pairs == 0 or placed == 0:
                 self._fit_bounds[placed] = 0
             else:
                 bound, _ = self._solve(self.fit, placed)
@@ -495,7 +507,7 @@ def _relax(problem: CircleProblem, weights: IntArray) -> _Relaxation:
         level = problem.level[pp]
         known = level >= 0
         high = np.full(n_classes, -1, dtype=np.int64)
-        low = np.full(n_classes, np.iinfo(np.int64).max, dtype=np.int64)
+        low = np.full(n_classes, _NO_LEVEL, dtype=np.int64)
         np.maximum.at(high, pc[known], level[known])
         np.minimum.at(low, pc[known], level[known])
         per_class(known & (level <= high[pc] - spread), -1.0, 1.0, ub)
@@ -503,7 +515,6 @@ def _relax(problem: CircleProblem, weights: IntArray) -> _Relaxation:
     a_ub, b_ub = ub.matrix()
     a_eq, b_eq = eq.matrix()
     relax = _Relaxation(
-        problem=problem,
         a_ub=a_ub,
         b_ub=b_ub,
         a_eq=a_eq,
@@ -511,8 +522,7 @@ def _relax(problem: CircleProblem, weights: IntArray) -> _Relaxation:
         upper=np.r_[np.ones(n_pairs), class_size].astype(np.float64),
         fit=np.r_[weights[pair_arc], np.zeros(n_classes)].astype(np.float64),
         count=np.r_[np.ones(n_pairs), np.zeros(n_classes)],
-        pair_person=pp,
-        pair_class=pc,
+        n_pairs=n_pairs,
         slot_class=slot_class,
     )
     relax.class_of = np.full(problem.n_people, -1, dtype=np.int64)
@@ -603,38 +613,147 @@ def _fill(problem: CircleProblem, arcs: IntArray, target: int) -> IntArray | Non
     return None if _circle_faults(problem, int(problem.arc_circle[arcs[0]]), members) else members
 
 
-def _greedy(problem: CircleProblem, relax: _Relaxation, weights: IntArray) -> IntArray:
-    """A valid start: each slot filled from the people the relaxation leans towards its
-    class of identical slots, then every slot still closed filled from anyone left.
+def _arc_finder(problem: CircleProblem) -> Callable[[IntArray, IntArray], IntArray]:
+    """``find(people, slots)`` -> the arc of each (person, slot) pair, -1 where none."""
+    keys = problem.arc_person * max(problem.n_slots, 1) + problem.arc_circle
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
 
-    Circle sizes are spread evenly over the candidates (13 people in circles of 4-6: 5, 4,
-    4), so that the last circle of a class is not left below the minimum size.
+    def find(people: IntArray, slots: IntArray) -> IntArray:
+        wanted = people * max(problem.n_slots, 1) + slots
+        at = np.minimum(np.searchsorted(sorted_keys, wanted), max(keys.shape[0] - 1, 0))
+        if keys.shape[0] == 0:
+            return np.full(wanted.shape, -1, dtype=np.int64)
+        return np.where(sorted_keys[at] == wanted, order[at], -1).astype(np.int64)
+
+    return find
+
+
+def _deal(
+    problem: CircleProblem, slots: IntArray, people: IntArray, find: Callable[..., IntArray]
+) -> list[IntArray]:
+    """Circles for ``people`` in ``slots``, identical slots every one of them can join.
+
+    Within a class of identical slots each person's fit is the same in every slot, so only
+    the rules decide: deal the required members first (mentors, then experts, evenly), then
+    the others in order of level, each to the smallest circle whose caps allow, so that each
+    circle spans the levels. Circles that still break a rule are dropped (their people are
+    left for later passes).
     """
+    n = people.shape[0]
+    mid = (problem.min_size + problem.max_size) / 2
+    k = max(round(n / mid), math.ceil(n / problem.max_size))
+    k = min(k, n // problem.min_size, slots.shape[0])
+    arcs = find(people, np.full(n, slots[0]))
+    mentor = problem.mentor[people]
+    # With a mentor count set, mentors are dealt as mentors only.
+    fixed_mentors = problem.mentors_per_circle is not None
+    required = problem.expert[arcs] & ~mentor if fixed_mentors else problem.expert[arcs]
+    if problem.mentors_per_circle:
+        k = min(k, int(mentor.sum()) // problem.mentors_per_circle)
+    if problem.min_experts:
+        k = min(k, int(problem.expert[arcs].sum()) // problem.min_experts)
+    if k <= 0:
+        return []
+    circles: list[list[int]] = [[] for _ in range(k)]
+    group_cap = problem.max_per_group
+    value_cap = problem.attribute_cap(math.ceil(n / k))
+    group, value = problem.group[people], problem.attribute[people]
+
+    def place(i: int, only: int | None = None) -> bool:
+        """Put person ``i`` in the smallest circle (or circle ``only``) that allows it."""
+        options = range(k) if only is None else (only,)
+        for c in sorted(options, key=lambda c: len(circles[c])):
+            members = circles[c]
+            if len(members) >= problem.max_size:
+                continue
+            same_group = int((group[members] == group[i]).sum()) if group[i] >= 0 else 0
+            if group_cap is not None and same_group >= group_cap:
+                continue
+            same_value = int((value[members] == value[i]).sum()) if value[i] >= 0 else 0
+            if value_cap is not None and same_value >= value_cap:
+                continue
+            members.append(i)
+            return True
+        return False
+
+    mentors = np.flatnonzero(mentor).tolist()
+    for c in range(k):
+        for _ in range(problem.mentors_per_circle or 0):
+            while mentors and not place(mentors.pop(0), c):
+                pass
+    experts = np.flatnonzero(required).tolist()
+    for c in range(k):
+        while experts and int(problem.expert[arcs[circles[c]]].sum()) < problem.min_experts:
+            place(experts.pop(0), c)
+    dealt = {i for members in circles for i in members}
+    rest = [i for i in np.argsort(problem.level[people], kind="stable").tolist() if i not in dealt]
+    for i in rest:
+        if problem.mentors_per_circle is None or not mentor[i]:
+            place(i)
+    result = []
+    for c, members in enumerate(circles):
+        chosen = find(people[members], np.full(len(members), slots[c]))
+        if not _circle_faults(problem, int(slots[c]), chosen):
+            result.append(chosen)
+    return result
+
+
+def _greedy(problem: CircleProblem, relax: _Relaxation, weights: IntArray) -> IntArray:
+    """A valid start in three passes.
+
+    1. Each class of identical slots is dealt the people the LP relaxation leans to it.
+    2. Each person left joins the best-fitting open circle that has room and stays valid.
+    3. Each slot still closed is filled from anyone left, best fit first.
+    """
+    find = _arc_finder(problem)
     used = np.zeros(problem.n_people, dtype=np.bool_)
-    opened = relax.slot_class < 0
-    order = np.lexsort((-weights, problem.arc_circle))
-    by_slot = dict(_by_slot(problem, order))  # Each slot's arcs, best fit first.
+    opened = relax.slot_class < 0  # Slots that never open count as taken.
     chosen: list[IntArray] = []
-    slots = np.lexsort((np.arange(problem.n_slots), relax.slot_class)).tolist()
-    for same_class in (True, False):
-        for slot in slots:
-            if opened[slot]:
-                continue
-            arcs = by_slot[slot]
-            arcs = arcs[~used[problem.arc_person[arcs]]]
-            if same_class:
-                arcs = arcs[relax.class_of[problem.arc_person[arcs]] == relax.slot_class[slot]]
-            if arcs.shape[0] < problem.min_size:
-                continue
-            circles = math.ceil(arcs.shape[0] / problem.max_size)
-            target = min(
-                max(math.ceil(arcs.shape[0] / circles), problem.min_size), problem.max_size
-            )
-            members = _fill(problem, arcs, target)
-            if members is not None:
-                chosen.append(members)
-                used[problem.arc_person[members]] = True
-                opened[slot] = True
+
+    def commit(members: IntArray) -> None:
+        chosen.append(members)
+        used[problem.arc_person[members]] = True
+        opened[problem.arc_circle[members]] = True
+
+    # Pass 1.
+    n_classes = int(relax.slot_class.max(initial=-1)) + 1
+    for c in range(n_classes):
+        people = np.flatnonzero(relax.class_of == c)
+        if people.shape[0] >= problem.min_size:
+            for members in _deal(problem, np.flatnonzero(relax.slot_class == c), people, find):
+                commit(members)
+    # Pass 2: at most INSERT_TRIES open circles per person, best fit first.
+    members_of: dict[int, IntArray] = dict(
+        _by_slot(problem, np.concatenate(chosen) if chosen else _no_ints())
+    )
+    left = ~used[problem.arc_person] & np.isin(problem.arc_circle, list(members_of))
+    by_person = np.flatnonzero(left)[np.lexsort((-weights[left], problem.arc_person[left]))]
+    tries = np.zeros(problem.n_people, dtype=np.int64)
+    for arc in by_person.tolist():
+        person, slot = int(problem.arc_person[arc]), int(problem.arc_circle[arc])
+        members = members_of[slot]
+        if used[person] or members.shape[0] >= problem.max_size or tries[person] >= INSERT_TRIES:
+            continue
+        tries[person] += 1
+        grown = np.append(members, arc)
+        if not _circle_faults(problem, slot, grown):
+            members_of[slot] = grown
+            used[person] = True
+    chosen = list(members_of.values())
+    # Pass 3.
+    order = np.lexsort((-weights, problem.arc_circle))
+    for slot, arcs in _by_slot(problem, order):
+        if opened[slot]:
+            continue
+        arcs = arcs[~used[problem.arc_person[arcs]]]
+        if arcs.shape[0] < problem.min_size:
+            continue
+        circles = math.ceil(arcs.shape[0] / problem.max_size)
+        target = min(max(math.ceil(arcs.shape[0] / circles), problem.min_size), problem.max_size)
+        filled = _fill(problem, arcs, target)
+        if filled is not None:
+            commit(filled)
     return np.sort(np.concatenate(chosen)) if chosen else _no_ints()
 
 
@@ -754,7 +873,7 @@ def _build(problem: CircleProblem, arcs: IntArray, weights: IntArray, bonus: int
                 if same.shape[0] > floor_cap:
                     model.add(q * members(same) <= p * size + q - 1)
     # Identical slots open in order, the larger first (removes their interchangeability).
-    classes = _identical_slots(problem, arcs, local, weights)
+    classes = _identical_slots(problem, arcs, weights)
     for cls in classes:
         for first, second in itertools.pairwise(cls):
             model.add(members(local[first]) >= members(local[second]))
@@ -777,25 +896,19 @@ def _share_fraction(problem: CircleProblem) -> tuple[int, int]:
     return best.numerator, best.denominator
 
 
-def _identical_slots(
-    problem: CircleProblem, arcs: IntArray, local: dict[int, IntArray], weights: IntArray
-) -> list[list[int]]:
-    """Classes of slots that no rule or weight tells apart (only these may be reordered)."""
-    classes: dict[tuple[int, bytes, bytes, bytes], list[int]] = {}
-    for slot, idx in local.items():
-        a = arcs[idx]
-        key = (
-            int(problem.circle_theme[slot]),
-            problem.arc_person[a].tobytes(),
-            weights[a].tobytes(),
-            problem.expert[a].tobytes(),
-        )
-        classes.setdefault(key, []).append(slot)
-    return [sorted(cls) for cls in classes.values() if len(cls) > 1]
+def _identical_slots(problem: CircleProblem, arcs: IntArray, weights: IntArray) -> list[list[int]]:
+    """Classes of two or more slots that no rule or weight among ``arcs`` tells apart (only
+    these may be reordered), each in slot order."""
+    slot_class = _slot_classes(problem, arcs, weights)
+    used = np.flatnonzero(slot_class >= 0)
+    order = used[np.lexsort((used, slot_class[used]))]
+    cuts = np.flatnonzero(np.diff(slot_class[order])) + 1
+    return [cls.tolist() for cls in np.split(order, cuts) if cls.shape[0] > 1]
 
 
-def _add_hint(problem: CircleProblem, m: _Model, chosen: IntArray) -> None:
-    """Hint ``chosen`` (restricted to the model), relabelled to obey the symmetry order."""
+def _relabel(m: _Model, chosen: IntArray) -> dict[int, IntArray]:
+    """``chosen`` restricted to the model, as local arc indices per slot, moved between
+    identical slots so that their sizes obey the symmetry order (larger first)."""
     in_model = np.isin(m.arcs, chosen)
     members = {slot: idx[in_model[idx]] for slot, idx in m.local.items()}
     for cls in m.classes:
@@ -805,6 +918,12 @@ def _add_hint(problem: CircleProblem, m: _Model, chosen: IntArray) -> None:
         )
         for slot, pos in zip(cls, positions, strict=True):
             members[slot] = m.local[slot][0] + pos
+    return members
+
+
+def _add_hint(problem: CircleProblem, m: _Model, chosen: IntArray) -> None:
+    """Hint ``chosen`` (relabelled, see ``_relabel``) on every variable of the model."""
+    members = _relabel(m, chosen)
     hinted = np.zeros(m.arcs.shape[0], dtype=np.bool_)
     for idx in members.values():
         hinted[idx] = True
@@ -829,7 +948,6 @@ class _Run:
     optimal: bool
     chosen: IntArray | None
     bound: int | None
-    wall_time: float
 
 
 def _solve_model(m: _Model, time_limit: float, seed: int) -> _Run:
@@ -845,12 +963,12 @@ def _solve_model(m: _Model, time_limit: float, seed: int) -> _Run:
     if status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID):
         raise SolverFailureError(f"CP-SAT ended with status {solver.status_name(status)}")
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return _Run(False, None, None, solver.wall_time)
+        return _Run(False, None, None)
 
     # Extract.
     used = np.fromiter((solver.boolean_value(v) for v in m.x), dtype=np.bool_, count=len(m.x))
     bound = math.floor(solver.best_objective_bound + 1e-6)
-    return _Run(status == cp_model.OPTIMAL, np.sort(m.arcs[used]), bound, solver.wall_time)
+    return _Run(status == cp_model.OPTIMAL, np.sort(m.arcs[used]), bound)
 
 
 # ----------------------------------------------------------------------------- methods
@@ -860,6 +978,9 @@ HOOD_SLOTS = 12
 HOOD_PEOPLE = 80
 #: The decomposition stops after this many neighbourhoods in a row improved nothing.
 STALL = 300
+#: Up to this many usable arcs the decomposition first tries CP-SAT on the whole model
+#: (120 people into 20 circles: ~1,200 arcs, proven optimal in about a second).
+WHOLE_MODEL_ARCS = 20_000
 
 
 def _score(problem: CircleProblem, weights: IntArray, chosen: IntArray) -> tuple[int, int]:
@@ -892,7 +1013,8 @@ class _Search:
         weights = problem.integer_weights()
         relax = _relax(problem, weights)
         best = _greedy(problem, relax, weights)
-        return cls(problem, method, started, started + limit, seed, weights, relax, best)
+        deadline = started + limit * (1 - RESERVE)
+        return cls(problem, method, started, deadline, seed, weights, relax, best)
 
     def remaining(self) -> float:
         return self.deadline - time.perf_counter()
@@ -940,9 +1062,10 @@ class _Search:
                 placed_bound = min(placed_bound, cp_bound // bonus)
             if cp_bound - placed * bonus < fit_bound:
                 fit_bound, source = cp_bound - placed * bonus, "CP-SAT bound on the whole model"
-        proven = proven or (
-            fit >= fit_bound and (problem.objective is Objective.TOTAL or placed >= placed_bound)
-        )
+        if proven:
+            source = "CP-SAT proof of optimality"
+        elif fit >= fit_bound and (problem.objective is Objective.TOTAL or placed >= placed_bound):
+            proven = True  # The bound is met: a certificate of optimality.
         objective = float(problem.arc_weight[chosen].sum())
         if proven and problem.objective is Objective.COVERAGE:
             placed_bound = placed
@@ -1023,7 +1146,7 @@ def _improve(
 
 @dataclass
 class _Hoods:
-    """Draws neighbourhoods for the decomposition: a theme pair, some of its circles."""
+    """Draws neighbourhoods for the decomposition: two or three themes, some circles."""
 
     search: _Search
     rng: np.random.Generator
@@ -1033,8 +1156,9 @@ class _Hoods:
 
         Each arc's gain is its fit minus its person's current fit (a person placed nowhere
         gains a full ``SCORE_SCALE`` more); the gains from theme a to theme b make the
-        promise of re-solving {a, b}. A theme pair is drawn by promise, then its open
-        circles by the gain of their members, then a few closed slots, then people placed
+        promise of re-solving {a, b}. A theme pair is drawn by promise (or at random, one
+        time in five; a third theme joins one time in three), then open circles of these
+        themes by the gain of their members, then a few closed slots, then people placed
         nowhere who could join them.
         """
         search, rng = self.search, self.rng
@@ -1050,26 +1174,33 @@ class _Hoods:
         origin = np.where(here >= 0, theme[np.maximum(here, 0)], theme[problem.arc_circle])
         moving = gain > 0
         pairs = np.stack([origin[moving], theme[problem.arc_circle][moving]])
+        openable = search.relax.slot_class >= 0
         if pairs.shape[1] == 0 or rng.random() < 0.2:
-            a, b = rng.choice(theme[search.relax.slot_class >= 0], size=2)
+            picked_themes = list(rng.choice(theme[openable], size=2))
         else:
             keys, inverse = np.unique(np.sort(pairs, axis=0), axis=1, return_inverse=True)
             promise = np.bincount(inverse.reshape(-1), weights=gain[moving])
-            a, b = keys[:, rng.choice(promise.shape[0], p=promise / promise.sum())]
-        in_pair = np.isin(theme, [a, b]) & (search.relax.slot_class >= 0)
-        # Open circles of the pair, drawn by 1 + their members' gains towards the pair.
+            picked_themes = list(keys[:, rng.choice(promise.shape[0], p=promise / promise.sum())])
+        if rng.random() < 0.3:  # A third theme now and then, for chains of moves.
+            picked_themes.append(rng.choice(theme[openable]))
+        in_set = np.isin(theme, picked_themes) & openable
+        # Open circles of these themes, drawn by 1 + their members' gains; two closed slots
+        # of each theme, so that circles can open.
         member_gain = np.zeros(problem.n_slots)
         np.add.at(member_gain, here[moving & (here >= 0)], gain[moving & (here >= 0)])
         open_slots = np.zeros(problem.n_slots, dtype=np.bool_)
         open_slots[problem.arc_circle[best]] = True
-        candidates = np.flatnonzero(in_pair & open_slots)
-        closed = np.flatnonzero(in_pair & ~open_slots)
-        closed = closed[: max(2, HOOD_SLOTS // 4)]
+        candidates = np.flatnonzero(in_set & open_slots)
+        closed = np.concatenate(
+            [np.flatnonzero(in_set & ~open_slots & (theme == t))[:2] for t in set(picked_themes)]
+        )
         take = min(candidates.shape[0], HOOD_SLOTS - closed.shape[0])
-        weight = 1 + member_gain[candidates]
-        picked = rng.choice(candidates, size=take, replace=False, p=weight / weight.sum())
         free_slots = np.zeros(problem.n_slots, dtype=np.bool_)
-        free_slots[picked] = True
+        if take > 0:
+            weight = 1 + member_gain[candidates]
+            free_slots[
+                rng.choice(candidates, size=take, replace=False, p=weight / weight.sum())
+            ] = True
         free_slots[closed] = True
         # People placed nowhere who fit a free slot, up to the neighbourhood's size.
         members = int(free_slots[problem.arc_circle[best]].sum())
@@ -1085,26 +1216,38 @@ class _Hoods:
 def solve_circles_decomposed(
     problem: CircleProblem, *, time_limit: float | None = None, seed: int = 0
 ) -> CircleSolution:
-    """LP relaxation -> greedy start -> large-neighbourhood search with CP-SAT.
+    """LP relaxation -> greedy start -> (whole model if small) -> neighbourhood search.
 
     For large problems one CP-SAT model is too big for the time limit (its presolve alone
     can take a minute at 2,000 people). The LP relaxation says which theme each person
     leans to and how many circles each theme needs; the greedy start fills circles from
-    that; then neighbourhoods of at most ``HOOD_SLOTS`` slots of a theme pair and
-    ``HOOD_PEOPLE`` free people are re-solved exactly, until the time runs out, ``STALL``
-    neighbourhoods in a row improve nothing, or the bound is met. A problem small enough to
-    be one neighbourhood is solved as one model, and proven optimal when CP-SAT proves it.
-    The bound is the LP relaxation's (valid for the whole problem).
+    that. A problem of at most ``WHOLE_MODEL_ARCS`` arcs is then given to CP-SAT whole for
+    half the time (all of it when it is one neighbourhood), and returned when proven
+    optimal. Then neighbourhoods of at most ``HOOD_SLOTS`` slots of two or three themes and
+    ``HOOD_PEOPLE`` free people are re-solved by CP-SAT, everything else fixed, until the
+    time runs out, ``STALL`` neighbourhoods in a row improve nothing, or the bound is met.
+    The bound is the LP relaxation's (with CP-SAT's when the whole model ran): valid for
+    the whole problem, unlike CP-SAT's bounds on neighbourhoods.
     """
     search = _Search.start(problem, "decomposed", time_limit, seed)
-    slots = search.relax.slot_class >= 0
-    people = np.zeros(problem.n_people, dtype=np.bool_)
-    people[problem.arc_person[slots[problem.arc_circle]]] = True
     if search.certified():
         return search.result()
-    if slots.sum() <= HOOD_SLOTS and people.sum() <= HOOD_PEOPLE:
-        _, optimal = _improve(search, people, slots, search.remaining())
-        return search.result(proven=optimal)
+    arcs = _usable_arcs(problem)
+    cp_bound, bonus = None, 0
+    if arcs.shape[0] <= WHOLE_MODEL_ARCS:
+        one_hood = (
+            int((search.relax.slot_class >= 0).sum()) <= HOOD_SLOTS
+            and np.unique(problem.arc_person[arcs]).shape[0] <= HOOD_PEOPLE
+        )
+        bonus = _coverage_bonus(problem, arcs, search.weights)
+        m = _build(problem, arcs, search.weights, bonus)
+        _add_hint(problem, m, search.best)
+        run = _solve_model(m, search.remaining() * (1.0 if one_hood else 0.5), seed)
+        search.offer(run.chosen)
+        if run.optimal and run.chosen is not None:
+            search.best = run.chosen
+            return search.result(proven=True, cp_bound=run.bound, bonus=bonus)
+        cp_bound = run.bound
     hoods = _Hoods(search, np.random.default_rng(seed))
     stall = 0
     while stall < STALL and search.remaining() > 0 and not search.certified():
@@ -1113,7 +1256,7 @@ def solve_circles_decomposed(
             search, free_people, free_slots, min(search.remaining(), MAX_SUB_SOLVE)
         )
         stall = 0 if improved else stall + 1
-    return search.result()
+    return search.result(cp_bound=cp_bound, bonus=bonus)
 
 
 #: Every circle method by name. An unknown name is an error, never a fallback.
@@ -1131,7 +1274,13 @@ def solve_circles(
     time_limit: float | None = None,
     seed: int = 0,
 ) -> CircleSolution:
-    """Form circles with the named method (see ``CIRCLE_METHODS``)."""
+    """Form circles with the named method (see ``CIRCLE_METHODS``).
+
+    ``time_limit`` (seconds, default ``DEFAULT_TIME_LIMIT``) bounds the whole call;
+    ``seed`` seeds CP-SAT and the neighbourhood draws. ``cp_sat`` proves optima up to a few
+    hundred people; from about a thousand, ``decomposed`` is the method (see the module
+    docstring and ``benchmarks/RESULTS-circles.md``).
+    """
     try:
         solver = CIRCLE_METHODS[method]
     except KeyError:
