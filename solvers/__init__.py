@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from solvers.categories import GroupedAssignmentProblem, solve_grouped_assignment
+from solvers.circles import CIRCLE_METHODS, CircleProblem, CircleSolution, solve_circles
 from solvers.greedy import solve_greedy
 from solvers.mincostflow import SolverFailureError, solve_min_cost_flow
 from solvers.pairing import PAIRING_METHODS, PairingProblem, solve_pairing
@@ -49,10 +50,13 @@ def solve_assignment(
 
 __all__ = [
     "ASSIGNMENT_METHODS",
+    "CIRCLE_METHODS",
     "PAIRING_METHODS",
     "SCORE_SCALE",
     "AssignmentProblem",
     "AssignmentSolver",
+    "CircleProblem",
+    "CircleSolution",
     "GroupedAssignmentProblem",
     "Objective",
     "PairingProblem",
@@ -62,6 +66,7 @@ __all__ = [
     "Status",
     "UnknownMethodError",
     "solve_assignment",
+    "solve_circles",
     "solve_grouped_assignment",
     "solve_pairing",
 ]

@@ -52,7 +52,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from solvers.mincostflow import SolverFailureError
-from solvers.problem import SCORE_SCALE, FloatArray, IntArray, Objective, ProblemError
+from solvers.problem import SCORE_SCALE, FloatArray, IntArray, Objective, ProblemError, as_objective
 from solvers.solution import Solution, Status
 
 BoolArray = npt.NDArray[np.bool_]
@@ -111,11 +111,7 @@ class CircleProblem:
     max_attribute_share: float | None = None
 
     def __post_init__(self) -> None:
-        try:
-            object.__setattr__(self, "objective", Objective(self.objective))
-        except ValueError:
-            known = ", ".join(o.value for o in Objective)
-            raise ProblemError(f"unknown objective {self.objective!r}; known: {known}") from None
+        object.__setattr__(self, "objective", as_objective(self.objective))
         if self.n_people < 0:
             raise ProblemError("n_people must be >= 0")
         self._set_array("circle_theme", "iu", np.int64)

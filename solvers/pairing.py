@@ -17,7 +17,7 @@ import rustworkx as rx
 from ortools.sat.python import cp_model
 
 from solvers.mincostflow import SolverFailureError
-from solvers.problem import SCORE_SCALE, FloatArray, IntArray, Objective, ProblemError
+from solvers.problem import SCORE_SCALE, FloatArray, IntArray, Objective, ProblemError, as_objective
 from solvers.solution import Solution, Status
 
 
@@ -37,11 +37,7 @@ class PairingProblem:
     objective: Objective = Objective.COVERAGE
 
     def __post_init__(self) -> None:
-        try:
-            object.__setattr__(self, "objective", Objective(self.objective))
-        except ValueError:
-            known = ", ".join(o.value for o in Objective)
-            raise ProblemError(f"unknown objective {self.objective!r}; known: {known}") from None
+        object.__setattr__(self, "objective", as_objective(self.objective))
         if isinstance(self.n, bool) or not isinstance(self.n, int | np.integer) or self.n < 0:
             raise ProblemError(f"n must be a non-negative integer, got {self.n!r}")
         object.__setattr__(self, "n", int(self.n))

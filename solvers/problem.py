@@ -30,6 +30,15 @@ class ProblemError(ValueError):
     """The numbers given to a solver are inconsistent (shapes, negative capacities...)."""
 
 
+def as_objective(value: str) -> Objective:
+    """An ``Objective`` from itself or its name; a ``ProblemError`` for anything else."""
+    try:
+        return Objective(value)
+    except ValueError:
+        known = ", ".join(o.value for o in Objective)
+        raise ProblemError(f"unknown objective {value!r}; known: {known}") from None
+
+
 @dataclass(frozen=True)
 class AssignmentProblem:
     """Capacitated bipartite assignment on a sparse candidate graph.
@@ -47,11 +56,7 @@ class AssignmentProblem:
     objective: Objective = Objective.COVERAGE
 
     def __post_init__(self) -> None:
-        try:
-            object.__setattr__(self, "objective", Objective(self.objective))
-        except ValueError:
-            known = ", ".join(o.value for o in Objective)
-            raise ProblemError(f"unknown objective {self.objective!r}; known: {known}") from None
+        object.__setattr__(self, "objective", as_objective(self.objective))
         for name in ("left_demand", "right_capacity", "arc_left", "arc_right", "arc_weight"):
             value = np.asarray(getattr(self, name))
             if value.ndim != 1:
