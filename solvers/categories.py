@@ -20,9 +20,8 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
-from solvers.mincostflow import SolverFailureError
+from solvers.mincostflow import solve_network
 from solvers.problem import (
     SCORE_SCALE,
     AssignmentProblem,
@@ -31,9 +30,7 @@ from solvers.problem import (
     Objective,
     ProblemError,
 )
-from solvers.solution import Solution, Status
-
-_MCF = min_cost_flow.SimpleMinCostFlow
+from solvers.solution import Solution
 
 _INTEGER_FIELDS = (
     "left_demand",
@@ -199,7 +196,6 @@ def solve_grouped_assignment(
     left_groups = left_group_base + np.arange(n_left_groups, dtype=np.int64)
     right_groups = right_group_base + np.arange(n_right_groups, dtype=np.int64)
     right_nodes = right_base + np.arange(n_right, dtype=np.int64)
-    unit_cost = SCORE_SCALE - weights if problem.objective is Objective.COVERAGE else -weights
     tails = np.concatenate(
         [
             left_group_base + problem.arc_left_group,
@@ -220,53 +216,17 @@ def solve_grouped_assignment(
     )
     capacities = np.concatenate(
         [
-            np.ones(problem.n_arcs, dtype=np.int64),
             problem.left_demand,
             problem.left_group_capacity,
             problem.right_group_capacity,
             problem.right_capacity,
         ]
     )
-    costs = np.concatenate([unit_cost, np.zeros(tails.shape[0] - problem.n_arcs, dtype=np.int64)])
-    if problem.objective is Objective.TOTAL:
-        tails = np.append(tails, source)
-        heads = np.append(heads, sink)
-        capacities = np.append(capacities, total_demand)
-        costs = np.append(costs, 0)
-
-    # Model.
-    flow = _MCF()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32), heads.astype(np.int32), capacities, costs
-    )
-    # Supplies: every unit of demand leaves the source; the sink takes what arrives.
-    flow.set_nodes_supplies(
-        np.array([source, sink], dtype=np.int32), np.array([total_demand, -total_demand])
-    )
-
-    # Solve.
-    if problem.objective is Objective.COVERAGE:
-        status = flow.solve_max_flow_with_min_cost()
-    else:
-        status = flow.solve()
-
-    # Check status.
-    if status != _MCF.OPTIMAL:
-        raise SolverFailureError(f"grouped min-cost flow ended with status {status.name}")
-
-    # Extract.
-    arc_flow = flow.flows(np.arange(problem.n_arcs, dtype=np.int32))
-    chosen = np.flatnonzero(arc_flow > 0).astype(np.int64)
-    objective = float(problem.arc_weight[chosen].sum())
-    return Solution(
-        method="grouped_min_cost_flow",
-        status=Status.OPTIMAL,
-        chosen_arcs=chosen,
-        objective=objective,
-        assigned=int(chosen.shape[0]),
-        bound=objective,
-        wall_time=time.perf_counter() - started,
-    )
+    return solve_network(
+        method="grouped_min_cost_flow", tails=tails, heads=heads, capacities=capacities,
+        source=source, sink=sink, weights=weights, arc_weight=problem.arc_weight,
+        total_demand=total_demand, objective=problem.objective, started=started,
+    )  # fmt: skip
 
 
 __all__ = ["GroupedAssignmentProblem", "solve_grouped_assignment"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
-from solvers.problem import SCORE_SCALE, AssignmentProblem, Objective
+from solvers.problem import SCORE_SCALE, AssignmentProblem, IntArray, Objective
 from solvers.solution import Solution, Status
 
 _MCF = min_cost_flow.SimpleMinCostFlow
@@ -38,14 +39,42 @@ def solve_min_cost_flow(
     # Data: arcs in bulk, middle arcs first so that arc k of the problem is arc k here.
     left_nodes = np.arange(n_left, dtype=np.int64)
     right_nodes = n_left + np.arange(n_right, dtype=np.int64)
-    unit_cost = SCORE_SCALE - weights if problem.objective is Objective.COVERAGE else -weights
     tails = np.concatenate([problem.arc_left, np.full(n_left, source), right_nodes])
     heads = np.concatenate([n_left + problem.arc_right, left_nodes, np.full(n_right, sink)])
-    capacities = np.concatenate(
-        [np.ones(problem.n_arcs, dtype=np.int64), problem.left_demand, problem.right_capacity]
-    )
-    costs = np.concatenate([unit_cost, np.zeros(n_left + n_right, dtype=np.int64)])
-    if problem.objective is Objective.TOTAL:
+    capacities = np.concatenate([problem.left_demand, problem.right_capacity])
+    return solve_network(
+        method="min_cost_flow", tails=tails, heads=heads, capacities=capacities,
+        source=source, sink=sink, weights=weights, arc_weight=problem.arc_weight,
+        total_demand=total_demand, objective=problem.objective, started=started,
+    )  # fmt: skip
+
+
+def solve_network(
+    *,
+    method: str,
+    tails: IntArray,
+    heads: IntArray,
+    capacities: IntArray,
+    source: int,
+    sink: int,
+    weights: IntArray,
+    arc_weight: npt.NDArray[np.float64],
+    total_demand: int,
+    objective: Objective,
+    started: float,
+) -> Solution:
+    """Solve an assignment network whose first ``len(weights)`` arcs are the problem's
+    arcs (one unit each, in order) and whose other arcs carry ``capacities`` at no cost.
+
+    ``COVERAGE``: the flow is maximised first and each unit costs ``SCORE_SCALE - w``, so
+    among maximum flows the cheapest has the highest total weight. ``TOTAL``: each unit
+    costs ``-w`` and a free source -> sink bypass lets units stay unassigned.
+    """
+    n_arcs = weights.shape[0]
+    unit_cost = SCORE_SCALE - weights if objective is Objective.COVERAGE else -weights
+    capacities = np.concatenate([np.ones(n_arcs, dtype=np.int64), capacities])
+    costs = np.concatenate([unit_cost, np.zeros(tails.shape[0] - n_arcs, dtype=np.int64)])
+    if objective is Objective.TOTAL:
         tails = np.append(tails, source)
         heads = np.append(heads, sink)
         capacities = np.append(capacities, total_demand)
@@ -62,25 +91,25 @@ def solve_min_cost_flow(
     )
 
     # Solve.
-    if problem.objective is Objective.COVERAGE:
+    if objective is Objective.COVERAGE:
         status = flow.solve_max_flow_with_min_cost()
     else:
         status = flow.solve()
 
     # Check status.
     if status != _MCF.OPTIMAL:
-        raise SolverFailureError(f"min-cost flow ended with status {status.name}")
+        raise SolverFailureError(f"{method} ended with status {status.name}")
 
     # Extract.
-    arc_flow = flow.flows(np.arange(problem.n_arcs, dtype=np.int32))
+    arc_flow = flow.flows(np.arange(n_arcs, dtype=np.int32))
     chosen = np.flatnonzero(arc_flow > 0).astype(np.int64)
-    objective = float(problem.arc_weight[chosen].sum())
+    total = float(arc_weight[chosen].sum())
     return Solution(
-        method="min_cost_flow",
+        method=method,
         status=Status.OPTIMAL,
         chosen_arcs=chosen,
-        objective=objective,
+        objective=total,
         assigned=int(chosen.shape[0]),
-        bound=objective,
+        bound=total,
         wall_time=time.perf_counter() - started,
     )
