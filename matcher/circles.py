@@ -34,7 +34,7 @@ def circles_track(
     *,
     time_limit: float | None = None,
     seed: int = 0,
-) -> tuple[TrackResult, list[Circle]] | None:
+) -> TrackResult | None:
     settings = config.tracks.circles
     pool = [p for p in people if Role.CIRCLE in p.roles and budget.cap(p.id, 1) > 0]
     if len(pool) < settings.min_size:
@@ -134,7 +134,7 @@ def circles_track(
             unmatched_reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
             disabled_components=[], solver=solver_report(solution),
         )  # fmt: skip
-    return TrackResult(cohorts=[], unmatched=unmatched, summary=summary), circles
+    return TrackResult(cohorts=[], unmatched=unmatched, summary=summary, circles=circles)
 
 
 def _attribute_codes(pool: Sequence[Participant], name: str | None) -> np.ndarray:

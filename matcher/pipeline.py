@@ -81,19 +81,13 @@ def match(
     for track in config.tracks.order:
         if not getattr(config.tracks, track).enabled:
             continue
-        if track == "circles":
-            formed = circles_track(
-                people, config.for_track(track), budget, stages, time_limit=time_limit, seed=seed
-            )
-            outcome = formed[0] if formed else None
-            circles = formed[1] if formed else []
-        else:
-            outcome = _run_track(
-                track, people, config.for_track(track), budget, stages, time_limit, seed
-            )
+        outcome = _run_track(
+            track, people, config.for_track(track), budget, stages, time_limit, seed
+        )
         if outcome is None:
             continue
         cohorts.extend(outcome.cohorts)
+        circles.extend(outcome.circles)
         unmatched.extend(outcome.unmatched)
         summaries.append(outcome.summary)
     summary = Summary(
@@ -121,6 +115,8 @@ def _run_track(
     time_limit: float | None,
     seed: int,
 ) -> TrackResult | None:
+    if track == "circles":
+        return circles_track(people, config, budget, stages, time_limit=time_limit, seed=seed)
     if track in BIPARTITE_ROLES:
         return bipartite_track(
             track, people, config, budget, stages, time_limit=time_limit, seed=seed

@@ -20,6 +20,7 @@ from matcher.config import CategorySource, ProgramConfig
 from matcher.explain import pair_reasons, points, unmatched_reason
 from matcher.intake.normalize import key
 from matcher.models import (
+    Circle,
     Cohort,
     Member,
     PairResult,
@@ -96,6 +97,7 @@ class TrackResult:
     cohorts: list[Cohort]
     unmatched: list[Unmatched]
     summary: TrackSummary
+    circles: list[Circle] = field(default_factory=list)
 
 
 def solver_report(solution: Solution) -> SolverReport:

@@ -130,7 +130,7 @@ class TableReader:
                 found.extend(i for i in self._match(spec) if i not in found)
             if found:
                 mapping[name] = found
-        for name, specs in self._category_specs().items():
+        for name, specs in self._extra_specs().items():
             found = []
             for spec in specs:
                 found.extend(i for i in self._match(spec) if i not in found)
@@ -138,7 +138,7 @@ class TableReader:
                 mapping[name] = found
         return mapping
 
-    def _category_specs(self) -> dict[str, list[str]]:
+    def _extra_specs(self) -> dict[str, list[str]]:
         """Per-kind count questions (``demand:<kind>``, ``capacity:<kind>``) and opt-in
         attribute questions (``consent``, ``attribute:<name>``) as pseudo-fields."""
         cats, attrs = self.config.categories, self.config.attributes
@@ -151,7 +151,7 @@ class TableReader:
 
     def unmatched_specs(self) -> dict[str, list[str]]:
         """Configured headers that match no column of this file."""
-        specs = {**self.config.columns, **self._category_specs()}
+        specs = {**self.config.columns, **self._extra_specs()}
         return {name: [s for s in items if not self._match(s)] for name, items in specs.items()}
 
     # -- problems ------------------------------------------------------------------------
