@@ -22,6 +22,7 @@ from matcher.models import MeetingFormat, Role
 from solvers import ASSIGNMENT_METHODS
 from solvers.circles import CIRCLE_METHODS
 from solvers.pairing import PAIRING_METHODS
+from solvers.solution import pick_method
 
 #: Canonical participant fields a survey column can be mapped to.
 FIELDS = (
@@ -124,8 +125,7 @@ class Mentoring(_Strict):
     @field_validator("method")
     @classmethod
     def _known_method(cls, value: str) -> str:
-        if value not in ASSIGNMENT_METHODS:
-            raise ValueError(f"unknown method {value!r}; known: {', '.join(ASSIGNMENT_METHODS)}")
+        pick_method(ASSIGNMENT_METHODS, value, "assignment")  # an unknown name is a config error
         return value
 
 
@@ -206,8 +206,7 @@ class TrackSettings(_Strict):
     @field_validator("pairing_method")
     @classmethod
     def _known_pairing(cls, value: str) -> str:
-        if value not in PAIRING_METHODS:
-            raise ValueError(f"unknown method {value!r}; known: {', '.join(PAIRING_METHODS)}")
+        pick_method(PAIRING_METHODS, value, "pairing")  # an unknown name is a config error
         return value
 
 
@@ -244,8 +243,7 @@ class CircleSettings(TrackSettings):
     @field_validator("method")
     @classmethod
     def _known_circle_method(cls, value: str) -> str:
-        if value not in CIRCLE_METHODS:
-            raise ValueError(f"unknown method {value!r}; known: {', '.join(CIRCLE_METHODS)}")
+        pick_method(CIRCLE_METHODS, value, "circle")  # an unknown name is a config error
         return value
 
     @model_validator(mode="after")

@@ -11,7 +11,7 @@ from solvers.mincostflow import SolverFailureError, solve_min_cost_flow
 from solvers.pairing import PAIRING_METHODS, PairingProblem, solve_pairing
 from solvers.problem import SCORE_SCALE, AssignmentProblem, Objective, ProblemError
 from solvers.pruned import solve_pruned_flow
-from solvers.solution import Solution, Status
+from solvers.solution import Solution, Status, UnknownMethodError, pick_method
 
 
 class AssignmentSolver(Protocol):
@@ -28,10 +28,6 @@ ASSIGNMENT_METHODS: dict[str, AssignmentSolver] = {
 }
 
 
-class UnknownMethodError(ValueError):
-    """A method name that is not in the registry."""
-
-
 def solve_assignment(
     problem: AssignmentProblem,
     method: str = "min_cost_flow",
@@ -40,11 +36,7 @@ def solve_assignment(
     seed: int = 0,
 ) -> Solution:
     """Solve ``problem`` with the named method."""
-    try:
-        solver = ASSIGNMENT_METHODS[method]
-    except KeyError:
-        known = ", ".join(sorted(ASSIGNMENT_METHODS))
-        raise UnknownMethodError(f"unknown assignment method {method!r}; known: {known}") from None
+    solver = pick_method(ASSIGNMENT_METHODS, method, "assignment")
     return solver(problem, time_limit=time_limit, seed=seed)
 
 

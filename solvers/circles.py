@@ -53,7 +53,7 @@ from scipy.optimize import linprog
 
 from solvers.mincostflow import SolverFailureError
 from solvers.problem import SCORE_SCALE, FloatArray, IntArray, Objective, ProblemError, as_objective
-from solvers.solution import Solution, Status
+from solvers.solution import Solution, Status, UnknownMethodError, pick_method
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -207,7 +207,7 @@ class CircleSolution(Solution):
     bound_source: str = ""
 
 
-class UnknownCircleMethodError(ValueError):
+class UnknownCircleMethodError(UnknownMethodError):
     """A method name that is not in ``CIRCLE_METHODS``."""
 
 
@@ -1277,11 +1277,5 @@ def solve_circles(
     hundred people; from about a thousand, ``decomposed`` is the method (see the module
     docstring and ``benchmarks/RESULTS-circles.md``).
     """
-    try:
-        solver = CIRCLE_METHODS[method]
-    except KeyError:
-        known = ", ".join(sorted(CIRCLE_METHODS))
-        raise UnknownCircleMethodError(
-            f"unknown circle method {method!r}; known: {known}"
-        ) from None
+    solver = pick_method(CIRCLE_METHODS, method, "circle", UnknownCircleMethodError)
     return solver(problem, time_limit=time_limit, seed=seed)

@@ -18,7 +18,7 @@ from ortools.sat.python import cp_model
 
 from solvers.mincostflow import SolverFailureError
 from solvers.problem import SCORE_SCALE, FloatArray, IntArray, Objective, ProblemError, as_objective
-from solvers.solution import Solution, Status
+from solvers.solution import Solution, Status, UnknownMethodError, pick_method
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class PairingSolver(Protocol):
     ) -> Solution: ...
 
 
-class UnknownPairingMethodError(ValueError):
+class UnknownPairingMethodError(UnknownMethodError):
     """A pairing method name that is not in the registry."""
 
 
@@ -259,11 +259,5 @@ def solve_pairing(
     seed: int = 0,
 ) -> Solution:
     """Pair the people of ``problem`` with the named method."""
-    try:
-        solver = PAIRING_METHODS[method]
-    except KeyError:
-        known = ", ".join(sorted(PAIRING_METHODS))
-        raise UnknownPairingMethodError(
-            f"unknown pairing method {method!r}; known: {known}"
-        ) from None
+    solver = pick_method(PAIRING_METHODS, method, "pairing", UnknownPairingMethodError)
     return solver(problem, time_limit=time_limit, seed=seed)

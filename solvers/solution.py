@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -48,3 +50,24 @@ class Solution:
         if self.bound == 0:
             return 0.0
         return max(0.0, (self.bound - self.objective) / abs(self.bound))
+
+
+class UnknownMethodError(ValueError):
+    """A method name that is not in the registry."""
+
+
+_Method = TypeVar("_Method")
+
+
+def pick_method(
+    registry: Mapping[str, _Method],
+    method: str,
+    kind: str,
+    error: type[UnknownMethodError] = UnknownMethodError,
+) -> _Method:
+    """The registered method by name; an unknown name is an error, never a fallback."""
+    try:
+        return registry[method]
+    except KeyError:
+        known = ", ".join(sorted(registry))
+        raise error(f"unknown {kind} method {method!r}; known: {known}") from None
