@@ -113,3 +113,27 @@ def solve_network(
         bound=total,
         wall_time=time.perf_counter() - started,
     )
+
+
+def shortest_distances(tails: IntArray, heads: IntArray, costs: IntArray, n_nodes: int) -> IntArray:
+    """Bellman-Ford from a virtual node joined to all nodes at cost 0, in numpy passes.
+
+    Each pass relaxes every arc at once (arcs grouped by head, ``minimum.reduceat``), so
+    the number of passes is the largest arc count of a shortest path: 20 to 100 at
+    10,000 x 2,000. Zero-cost arcs are kept explicitly (sparse-matrix graph libraries may
+    drop explicit zeros, which would lose arcs here).
+    """
+    distance = np.zeros(n_nodes, dtype=np.int64)
+    if tails.shape[0] == 0:
+        return distance
+    order = np.argsort(heads, kind="stable")
+    tails, heads, costs = tails[order], heads[order], costs[order]
+    starts = np.flatnonzero(np.concatenate([[True], heads[1:] != heads[:-1]]))
+    targets = heads[starts]
+    for _ in range(n_nodes + 1):
+        best = np.minimum.reduceat(distance[tails] + costs, starts)
+        better = best < distance[targets]
+        if not better.any():
+            return distance
+        distance[targets[better]] = best[better]
+    raise SolverFailureError("the residual graph has a negative cycle: the flow is not optimal")

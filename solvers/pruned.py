@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
-from solvers.mincostflow import SolverFailureError
+from solvers.mincostflow import SolverFailureError, shortest_distances
 from solvers.problem import SCORE_SCALE, AssignmentProblem, IntArray, Objective
 from solvers.solution import Solution, Status
 
@@ -215,33 +215,7 @@ def _potentials(
     costs = np.concatenate(
         [np.where(used, -cost, cost), np.zeros(tails.shape[0] - cost.shape[0], dtype=np.int64)]
     )
-    return _shortest_distances(tails, heads, costs, n_left + n_right + 2)
-
-
-def _shortest_distances(
-    tails: IntArray, heads: IntArray, costs: IntArray, n_nodes: int
-) -> IntArray:
-    """Bellman-Ford from a virtual node joined to all nodes at cost 0, in numpy passes.
-
-    Each pass relaxes every arc at once (arcs grouped by head, ``minimum.reduceat``), so
-    the number of passes is the largest arc count of a shortest path: 20 to 100 at
-    10,000 x 2,000. Zero-cost arcs are kept explicitly (sparse-matrix graph libraries may
-    drop explicit zeros, which would lose arcs here).
-    """
-    distance = np.zeros(n_nodes, dtype=np.int64)
-    if tails.shape[0] == 0:
-        return distance
-    order = np.argsort(heads, kind="stable")
-    tails, heads, costs = tails[order], heads[order], costs[order]
-    starts = np.flatnonzero(np.concatenate([[True], heads[1:] != heads[:-1]]))
-    targets = heads[starts]
-    for _ in range(n_nodes + 1):
-        best = np.minimum.reduceat(distance[tails] + costs, starts)
-        better = best < distance[targets]
-        if not better.any():
-            return distance
-        distance[targets[better]] = best[better]
-    raise SolverFailureError("the residual graph has a negative cycle: the flow is not optimal")
+    return shortest_distances(tails, heads, costs, n_left + n_right + 2)
 
 
 def _violating_arcs(

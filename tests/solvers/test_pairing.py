@@ -4,7 +4,9 @@ Oracles, all on exact integer weights (``k / SCORE_SCALE``, see ``strategies``):
 
 * brute force over every matching of graphs with at most 8 nodes;
 * ``networkx.max_weight_matching`` (a separate blossom code) up to 60 nodes;
-* rustworkx itself, once it has passed both, for CP-SAT.
+* rustworkx itself, once it has passed both, for CP-SAT and pruned_blossom on larger
+  graphs (built so that odd cycles make the LP fractional and round 2 must run);
+* scipy's HiGHS for the fractional-matching LP whose duals prune pruned_blossom's graph.
 
 Under ``TOTAL`` the number of pairs of an optimum is not unique (zero weights, ties), so
 only the total is compared exactly; brute force also checks the count is that of some
@@ -27,9 +29,11 @@ from solvers.pairing import (
     PAIRING_METHODS,
     PairingProblem,
     UnknownPairingMethodError,
+    _fractional_duals,
     solve_cp_sat,
     solve_pairing,
     solve_pairing_greedy,
+    solve_pruned_blossom_rounds,
     solve_rustworkx,
 )
 from solvers.problem import SCORE_SCALE, IntArray, Objective, ProblemError
@@ -38,13 +42,14 @@ from tests.solvers.strategies import DETERMINISTIC, TIE_PRONE_WEIGHTS, int_weigh
 
 #: What each registered method must report. A new method has to be added here on purpose.
 EXPECTED_STATUS: dict[str, Status] = {
+    "pruned_blossom": Status.OPTIMAL,
     "rustworkx": Status.OPTIMAL,
     "cp_sat": Status.OPTIMAL,
     "greedy": Status.FEASIBLE,
 }
-EXACT = ["rustworkx", "cp_sat"]
+EXACT = ["pruned_blossom", "rustworkx", "cp_sat"]
 #: CP-SAT's two parallel workers race, so among tied optima the one returned may change.
-DETERMINISTIC_METHODS = {"rustworkx", "greedy"}
+DETERMINISTIC_METHODS = {"pruned_blossom", "rustworkx", "greedy"}
 METHODS = sorted(PAIRING_METHODS)
 OBJECTIVES = list(Objective)
 
@@ -250,6 +255,92 @@ def test_cp_sat_matches_rustworkx(objective: Objective, data: Instance) -> None:
         assert count == best_count
 
 
+@st.composite
+def clustered_graphs(draw: st.DrawFn) -> Instance:
+    """Sparse graphs of odd cycles (triangles, pentagons) joined by a few light edges, and
+    sometimes an odd number of people: the fractional LP pays halves around the cycles, so
+    pruned_blossom's round 2 and its ghost nodes get work, at sizes brute force can't do."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    edges: set[tuple[int, int]] = set()
+    n = 0
+    for _ in range(int(rng.integers(1, 12))):
+        size = int(rng.choice([3, 5, 4, 2]))
+        ring = [(n + k, n + (k + 1) % size) for k in range(size if size > 2 else 1)]
+        edges.update((min(a, b), max(a, b)) for a, b in ring)
+        n += size
+    n += int(rng.integers(0, 3))  # maybe isolated people
+    for _ in range(int(rng.integers(0, 2 * n + 1))):
+        a, b = (int(x) for x in rng.integers(0, n, 2))
+        if a != b:
+            edges.add((min(a, b), max(a, b)))
+    pairs = sorted(edges)
+    order = rng.permutation(len(pairs))
+    if rng.random() < 0.5:
+        weights = rng.choice(np.asarray(TIE_PRONE_WEIGHTS), size=len(pairs))
+    else:
+        weights = rng.integers(0, SCORE_SCALE + 1, size=len(pairs))
+    return make_instance(n, [pairs[k] for k in order], weights, Objective.COVERAGE)
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+@NETWORKX
+@given(data=clustered_graphs() | random_graphs(max_nodes=80))
+def test_pruned_blossom_matches_rustworkx(objective: Objective, data: Instance) -> None:
+    instance = with_objective(data, objective)
+    solution, _ = solve_pruned_blossom_rounds(instance.problem)
+    assert_valid(instance, solution)
+    assert solution.status is Status.OPTIMAL
+    count, total = score_of(instance, solution)
+    best_count, best_total = score_of(instance, solve_rustworkx(instance.problem))
+    assert total == best_total
+    if objective is Objective.COVERAGE:
+        assert count == best_count
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_pruned_blossom_rounds(objective: Objective) -> None:
+    """A bipartite graph has an integral LP: round 1 is the answer. Two heavy triangles
+    joined by a light edge are paid in halves by the LP: round 2 finds the light edge."""
+    square = make_instance(4, [(0, 1), (1, 2), (2, 3), (3, 0)], [9000, 100, 9000, 100], objective)
+    solution, redone = solve_pruned_blossom_rounds(square.problem)
+    assert (redone, score_of(square, solution)) == (0, (2, 18000))
+
+    edges = [(0, 1), (1, 2), (2, 0), (3, 4), (4, 5), (5, 3), (2, 3)]
+    triangles = make_instance(6, edges, [9000] * 6 + [10], objective)
+    solution, redone = solve_pruned_blossom_rounds(triangles.problem)
+    assert (redone, score_of(triangles, solution)) == (1, (3, 18010))
+
+
+@settings(DETERMINISTIC, max_examples=40)
+@given(data=clustered_graphs() | random_graphs(max_nodes=40))
+def test_fractional_duals_are_optimal(data: Instance) -> None:
+    """The doubled duals are feasible and sum to twice the LP optimum that HiGHS finds."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_array
+
+    problem = data.problem
+    gain = data.int_weights
+    dual = _fractional_duals(problem.n, problem.arc_u, problem.arc_v, gain)
+    assert (dual >= 0).all()
+    assert (dual[problem.arc_u] + dual[problem.arc_v] >= 2 * gain).all()
+    if problem.n_arcs == 0:
+        assert dual.sum() == 0
+        return
+    incidence = coo_array(
+        (
+            np.ones(2 * problem.n_arcs),
+            (
+                np.concatenate([problem.arc_u, problem.arc_v]),
+                np.tile(np.arange(problem.n_arcs), 2),
+            ),
+        ),
+        shape=(problem.n, problem.n_arcs),
+    )
+    lp = linprog(-gain, A_ub=incidence, b_ub=np.ones(problem.n), bounds=(0, None))
+    assert lp.status == 0
+    assert int(dual.sum()) == round(-2 * lp.fun)
+
+
 def test_cp_sat_is_honest_under_a_time_limit() -> None:
     """Whatever a short limit lets CP-SAT reach, its status and bound hold against the
     optimum (the outcome depends on the machine; every branch is checked)."""
@@ -424,6 +515,8 @@ def test_inputs_are_normalised() -> None:
 
 def test_unknown_method_is_an_error() -> None:
     problem = PairingProblem(**_kwargs())
-    with pytest.raises(UnknownPairingMethodError, match=r"'blossom'.*cp_sat, greedy, rustworkx"):
+    with pytest.raises(
+        UnknownPairingMethodError, match=r"'blossom'.*cp_sat, greedy, pruned_blossom, rustworkx"
+    ):
         solve_pairing(problem, "blossom")
     assert issubclass(UnknownPairingMethodError, ValueError)
