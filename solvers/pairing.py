@@ -153,30 +153,24 @@ def _blossom(
     """rustworkx's blossom on the given edges; returns the ``ids`` of the edges it picks.
 
     Nodes are renumbered densely first, so a small component costs what its size costs.
+    The payload is the bare integer weight (``weight_fn=int`` stays in Rust); pairs map
+    back to edges through sorted ``min * n + max`` keys.
     """
     nodes, ends = np.unique(np.concatenate([arc_u, arc_v]), return_inverse=True)
-    n_arcs = arc_u.shape[0]
+    n_arcs, n_nodes = arc_u.shape[0], nodes.shape[0]
+    low, high = np.minimum(ends[:n_arcs], ends[n_arcs:]), np.maximum(ends[:n_arcs], ends[n_arcs:])
     graph: rx.PyGraph = rx.PyGraph(multigraph=False)
-    graph.add_nodes_from(range(nodes.shape[0]))
-    # Payload (weight, id): the weight is read by ``weight_fn``, the id maps a pair back.
-    graph.add_edges_from(
-        list(
-            zip(
-                ends[:n_arcs].tolist(),
-                ends[n_arcs:].tolist(),
-                zip(weights.tolist(), ids.tolist(), strict=True),
-                strict=True,
-            )
-        )
-    )
+    graph.add_nodes_from(range(n_nodes))
+    graph.add_edges_from(list(zip(low.tolist(), high.tolist(), weights.tolist(), strict=True)))
     pairs = rx.max_weight_matching(
-        graph, max_cardinality=max_cardinality, weight_fn=_payload_weight, verify_optimum=False
+        graph, max_cardinality=max_cardinality, weight_fn=int, verify_optimum=False
     )
-    return np.asarray([graph.get_edge_data(a, b)[1] for a, b in pairs], dtype=np.int64)
-
-
-def _payload_weight(payload: tuple[int, int]) -> int:
-    return payload[0]
+    matched = np.asarray(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+    wanted = matched.min(axis=1) * n_nodes + matched.max(axis=1)
+    keys = low * n_nodes + high
+    order = np.argsort(keys)
+    picked: IntArray = ids[order[np.searchsorted(keys, wanted, sorter=order)]]
+    return picked
 
 
 def solve_pruned_blossom(
