@@ -12,7 +12,7 @@ import typer
 from matcher.config import ConfigError, ProgramConfig
 from matcher.intake import InputError, load_survey
 from matcher.models import Issue, Severity, Summary
-from matcher.output import OutputError, render, write_results
+from matcher.output import OutputError, render, run_record, write_results
 from matcher.pipeline import run as run_pipeline
 
 app = typer.Typer(
@@ -122,7 +122,8 @@ def run(
     if not quiet:
         _print_issues(output.result.warnings)
     tick = time.perf_counter()
-    files = render(output.result, output.participants, program)
+    record = run_record(surveys, program, seed=seed, time_limit=time_limit)
+    files = render(output.result, output.participants, program, record)
     try:
         written = write_results(out, files)
     except (OutputError, OSError) as exc:

@@ -201,7 +201,7 @@ class TrackSettings(_Strict):
     candidates_per_person: int = Field(
         40, ge=1, description="Peer track: each person's best peers kept as candidates."
     )
-    pairing_method: str = Field("rustworkx", description="Peer track: the matching method.")
+    pairing_method: str = Field("pruned_blossom", description="Peer track: the matching method.")
 
     @field_validator("pairing_method")
     @classmethod

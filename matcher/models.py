@@ -189,9 +189,45 @@ class Summary(BaseModel):
         raise KeyError(name)
 
 
+class Alternate(BaseModel):
+    """One of a person's next-best partners (not the ones they got), for staged review."""
+
+    track: str
+    id: str
+    rank: int = Field(ge=1)
+    partner_id: str
+    partner_name: str
+    score: float = Field(description="0-100")
+
+
+class Fix(BaseModel):
+    """A small change to the input that the re-solve shows would place more people."""
+
+    track: str
+    kind: str = Field(description="e.g. raise_capacity, relax_rule")
+    change: str = Field(description="The change, in plain words.")
+    placed: int = Field(description="How many more requested places it fills.")
+    newly_matched: list[str] = Field(default_factory=list, description="Ids now matched.")
+
+
+class TopicBalance(BaseModel):
+    """Supply and demand for one goal topic in one track."""
+
+    track: str
+    topic: str
+    demand: int = Field(description="People asking who list the topic as a goal.")
+    offering: int = Field(description="People offering who list it as expertise.")
+    capacity: int = Field(description="Places those offering people have in all.")
+    covered: int = Field(description="Askers whose match covers the topic.")
+    short: bool = Field(description="Fewer places offer it than people want it.")
+
+
 class MatchResult(BaseModel):
     cohorts: list[Cohort]
     circles: list[Circle] = []
     unmatched: list[Unmatched]
     summary: Summary
     warnings: list[Issue] = []
+    alternates: list[Alternate] = []
+    fixes: list[Fix] = []
+    topics: list[TopicBalance] = []

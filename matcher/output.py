@@ -135,6 +135,17 @@ def circles_csv(result: MatchResult) -> str:
     return csv_text(CIRCLE_COLUMNS, rows)
 
 
+ALTERNATE_COLUMNS = ["track", "id", "rank", "partner_id", "partner_name", "score"]
+
+
+def alternates_csv(result: MatchResult) -> str:
+    rows = [
+        [a.track, a.id, a.rank, a.partner_id, a.partner_name, f"{a.score:.2f}"]
+        for a in result.alternates
+    ]
+    return csv_text(ALTERNATE_COLUMNS, rows)
+
+
 def report_html(result: MatchResult, program: str) -> str:
     """A self-contained page (no network): the summary, the pairs, the unmatched."""
     s = result.summary
@@ -223,11 +234,39 @@ def write_results(out_dir: Path, files: dict[str, str]) -> list[Path]:
     return [out_dir / name for name in files]
 
 
+#: The run's inputs, so that `cohort-match explain` can re-solve from a results folder.
+RUN_FILE = "run.json"
+
+
+def run_record(
+    surveys: Sequence[Path], config: ProgramConfig, *, seed: int, time_limit: float | None
+) -> dict[str, object]:
+    """Survey paths with their SHA-256 (a changed file is refused later), the config as
+    loaded, the seed and the time limit."""
+    import hashlib
+
+    return {
+        "surveys": [
+            {
+                "path": str(Path(p).resolve()),
+                "sha256": hashlib.sha256(Path(p).read_bytes()).hexdigest(),
+            }
+            for p in surveys
+        ],
+        "config": config.model_dump(mode="json"),
+        "seed": seed,
+        "time_limit": time_limit,
+    }
+
+
 def render(
-    result: MatchResult, people: Sequence[Participant], config: ProgramConfig
+    result: MatchResult,
+    people: Sequence[Participant],
+    config: ProgramConfig,
+    run: dict[str, object] | None = None,
 ) -> dict[str, str]:
     """Every results file by name. Timings stay out of the files, so the same input and
-    seed give byte-identical results."""
+    seed give byte-identical results. ``run`` (``run_record``) becomes run.json."""
     summary = result.summary.model_dump(mode="json", exclude={"stage_seconds"})
     for track in summary["tracks"]:
         track["solver"].pop("wall_time", None)
@@ -243,5 +282,7 @@ def render(
         ),
         "report.html": report_html(result, config.name),
         **({"circles.csv": circles_csv(result)} if result.circles else {}),
+        **({"alternates.csv": alternates_csv(result)} if result.alternates else {}),
+        **({RUN_FILE: json.dumps(run, indent=2) + "\n"} if run is not None else {}),
         MARKER: json.dumps(document, indent=2, ensure_ascii=False) + "\n",
     }

@@ -27,7 +27,8 @@ def test_run_writes_every_result_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", SURVEY, "--config", CONFIG, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "circles.csv", "pairs.csv", "participants.csv", "report.html", "summary.json"]  # fmt: skip
+        "circles.csv", "pairs.csv", "participants.csv", "report.html", "run.json",
+        "summary.json"]  # fmt: skip
     circles = rows(out / "circles.csv")
     assert list(circles[0]) == [
         "circle_id",
