@@ -185,6 +185,17 @@ class Categories(_Strict):
     )
 
 
+class Diagnosis(_Strict):
+    """What a run works out beyond the matches: each person's next-best partners, and
+    which small changes to the input would place more of the unmatched (each variation
+    tried costs one re-solve of its track)."""
+
+    alternates: int = Field(3, ge=0, description="Next-best partners listed per person; 0: none.")
+    max_variations: int = Field(
+        30, ge=0, description="Most re-solved variations per track when looking for fixes; 0: none."
+    )
+
+
 TrackName = Literal["mentoring", "reverse", "peer", "circles"]
 #: Every track, in the default solving order.
 TRACKS: tuple[TrackName, ...] = ("mentoring", "reverse", "peer", "circles")
@@ -284,6 +295,7 @@ class ProgramConfig(_Strict):
     tracks: Tracks = Tracks()
     categories: Categories = Categories()
     attributes: Attributes = Attributes()
+    diagnosis: Diagnosis = Diagnosis()
 
     @model_validator(mode="after")
     def _tracks_valid(self) -> Self:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
@@ -209,33 +211,61 @@ def rule_breakdown(removed: npt.NDArray[np.int32], total: int, noun: str) -> str
     return f"of {total} {noun}: {detail}" if detail else f"there are no {noun}"
 
 
+#: Names listed before "and N more" in a sentence.
+NAMES_SHOWN = 3
+
+
+def name_list(names: Sequence[str], total: int | None = None) -> str:
+    """'Ana, Bo, Cy and 4 more': the first ``NAMES_SHOWN`` of ``total`` names."""
+    total = len(names) if total is None else total
+    shown = list(names[:NAMES_SHOWN])
+    more = total - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
 def unmatched_reason(
     *,
     partner: str,
     partners: str,
-    taken: str,
+    taken: tuple[str, str],
     wanted: int,
     got: int,
     eligible: int,
     eligible_with_room: int,
     removed: npt.NDArray[np.int32],
     n_other: int,
+    holders: Sequence[str] = (),
+    below_minimum: tuple[int, float, str] | None = None,
+    min_score: float = 0.0,
 ) -> tuple[str, str]:
     """The computed reason a person got fewer matches than asked: (category, sentence).
 
     ``eligible`` counts the other side's people that pass every hard rule,
     ``eligible_with_room`` those of them with capacity left after solving; ``taken`` says
-    why a full partner is full.
+    why a full partner is full (one, many) and ``holders`` who fills the best of them
+    ("Ana (mentoring Raj, Li)"), best first. ``below_minimum``: how many partners only
+    the minimum score kept out, the best score among them (0-100) and who that was.
     """
     prefix = f"matched {got} of {wanted} requested: " if got else ""
     if eligible == 0:
+        if below_minimum is not None and below_minimum[0] > 0:
+            count, best, who = below_minimum
+            return (
+                f"no {partner} reaches the minimum score",
+                prefix + f"no eligible {partner}: the minimum score of {min_score:g} was not "
+                f"reached; {count} of {n_other} {partners} pass every other rule, the best "
+                f"would have scored {best:.1f} ({who})",
+            )
         breakdown = rule_breakdown(removed, n_other, partners)
         return f"no eligible {partner}", prefix + f"no eligible {partner}: {breakdown}"
     if eligible_with_room == 0:
-        return (
-            f"eligible {partners} all taken",
-            prefix + f"all {eligible} eligible {partners} {taken}",
+        who = f": {name_list(holders, eligible)}" if holders else ""
+        text = (
+            f"the only eligible {partner} {taken[0]}"
+            if eligible == 1
+            else f"all {eligible} eligible {partners} {taken[1]}"
         )
+        return f"eligible {partners} all taken", prefix + text + who
     return (
         f"eligible {partners} placed elsewhere",
         prefix + f"{eligible_with_room} eligible {partners} still have room, but pairing "

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from matcher.circles import circles_track
 from matcher.config import ProgramConfig
+from matcher.diagnose import SolvedTrack
 from matcher.intake import Survey, load_survey
 from matcher.models import (
+    Alternate,
     Circle,
     Cohort,
+    Fix,
     MatchResult,
     Participant,
     Summary,
+    TopicBalance,
     TrackSummary,
     Unmatched,
 )
@@ -33,10 +37,12 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class RunOutput:
-    """What a run produced: the result and the people it was computed for."""
+    """What a run produced: the result and the people it was computed for; with
+    ``keep_tracks``, each bipartite track as solved (for "why not X" re-solves)."""
 
     result: MatchResult
     participants: list[Participant]
+    solved: dict[str, SolvedTrack] = field(default_factory=dict)
 
 
 def _silent(_: str) -> None:
@@ -50,13 +56,17 @@ def run(
     time_limit: float | None = None,
     seed: int = 0,
     progress: Progress = _silent,
+    keep_tracks: bool = False,
 ) -> RunOutput:
     """Read the surveys, then score, solve and explain every track."""
     started = time.perf_counter()
     progress(f"reading {len(surveys)} file(s)")
     survey = load_survey(surveys, config)
     read_s = time.perf_counter() - started
-    output = match(survey, config, time_limit=time_limit, seed=seed, progress=progress)
+    output = match(
+        survey, config, time_limit=time_limit, seed=seed, progress=progress,
+        keep_tracks=keep_tracks,
+    )  # fmt: skip
     stages = output.result.summary.stage_seconds
     output.result.summary.stage_seconds = {"read": round(read_s, 4), **stages}
     return output
@@ -69,8 +79,13 @@ def match(
     time_limit: float | None = None,
     seed: int = 0,
     progress: Progress = _silent,
+    keep_tracks: bool = False,
 ) -> RunOutput:
-    """Score, solve and explain every track, in the configured order (the Python API)."""
+    """Score, solve and explain every track, in the configured order (the Python API).
+
+    ``keep_tracks`` keeps each bipartite track's candidate graph and solution in the
+    output (memory follows the candidate graphs), for ``matcher.diagnose.why_not``.
+    """
     people = survey.participants
     budget = Budget.of(people, config.tracks.default_commitments)
     stages = Stages(progress)
@@ -78,6 +93,10 @@ def match(
     unmatched: list[Unmatched] = []
     summaries: list[TrackSummary] = []
     circles: list[Circle] = []
+    alternates: list[Alternate] = []
+    fixes: list[Fix] = []
+    topics: list[TopicBalance] = []
+    solved: dict[str, SolvedTrack] = {}
     for track in config.tracks.order:
         if not getattr(config.tracks, track).enabled:
             continue
@@ -90,6 +109,11 @@ def match(
         circles.extend(outcome.circles)
         unmatched.extend(outcome.unmatched)
         summaries.append(outcome.summary)
+        alternates.extend(outcome.alternates)
+        fixes.extend(outcome.fixes)
+        topics.extend(outcome.topics)
+        if keep_tracks and outcome.solved is not None:
+            solved[track] = outcome.solved
     summary = Summary(
         people=len(people),
         pairs=sum(s.pairs for s in summaries if s.track != "circles"),
@@ -102,8 +126,11 @@ def match(
         unmatched=unmatched,
         summary=summary,
         warnings=survey.warnings,
+        alternates=alternates,
+        fixes=fixes,
+        topics=topics,
     )
-    return RunOutput(result=result, participants=people)
+    return RunOutput(result=result, participants=people, solved=solved)
 
 
 def _run_track(

@@ -17,20 +17,34 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.config import CategorySource, ProgramConfig
-from matcher.explain import pair_reasons, points, unmatched_reason
+from matcher.diagnose import (
+    NOUNS,
+    NearMisses,
+    SolvedTrack,
+    alternates,
+    best_below_minimum,
+    find_fixes,
+    near_misses,
+    top_per_person,
+    topic_balance,
+)
+from matcher.explain import NAMES_SHOWN, name_list, pair_reasons, points, unmatched_reason
 from matcher.intake.normalize import key
 from matcher.models import (
+    Alternate,
     Circle,
     Cohort,
+    Fix,
     Member,
     PairResult,
     Participant,
     Role,
     SolverReport,
+    TopicBalance,
     TrackSummary,
     Unmatched,
 )
-from matcher.scoring import CandidateGraph, Scorer
+from matcher.scoring import CandidateGraph, Floats, Ints, Scorer
 from solvers import (
     AssignmentProblem,
     GroupedAssignmentProblem,
@@ -40,6 +54,8 @@ from solvers import (
     solve_grouped_assignment,
 )
 from solvers.pairing import PairingProblem, solve_pairing
+
+Bool = npt.NDArray[np.bool_]
 
 #: (asking role, offering role) of each bipartite track.
 BIPARTITE_ROLES: dict[str, tuple[Role, Role]] = {
@@ -71,7 +87,9 @@ class Budget:
 
 
 #: Progress words, as printed, for each timed stage.
-_STAGE_WORDS = {"score": "scoring", "solve": "solving", "explain": "explaining"}
+_STAGE_WORDS = {
+    "score": "scoring", "solve": "solving", "explain": "explaining", "diagnose": "diagnosing",
+}  # fmt: skip
 
 
 @dataclass
@@ -98,6 +116,11 @@ class TrackResult:
     unmatched: list[Unmatched]
     summary: TrackSummary
     circles: list[Circle] = field(default_factory=list)
+    alternates: list[Alternate] = field(default_factory=list)
+    fixes: list[Fix] = field(default_factory=list)
+    topics: list[TopicBalance] = field(default_factory=list)
+    #: The bipartite track as solved, for "why not X" re-solves.
+    solved: SolvedTrack | None = None
 
 
 def solver_report(solution: Solution) -> SolverReport:
@@ -148,7 +171,8 @@ def bipartite_track(
     if not askers or not offerers:
         return None
     with stages("score", f"{track}: {len(askers)} x {len(offerers)}"):
-        graph = Scorer(askers, offerers, config, already_paired=budget.paired).candidates()
+        scorer = Scorer(askers, offerers, config, already_paired=budget.paired)
+        graph = scorer.candidates()
 
     wanted = np.array(
         [config.mentoring.default_demand if p.demand is None else p.demand for p in askers],
@@ -207,16 +231,26 @@ def bipartite_track(
                 budget.use(pair.b)
                 budget.paired.append((pair.a, pair.b))
 
-        unmatched, reasons = _unmatched(
-            track,
-            askers,
-            offerers,
-            graph,
-            problem,
-            chosen,
-            wanted,
-            offered,
-            grouped=grouped is not None,
+        solved = SolvedTrack(
+            track=track, askers=askers, offerers=offerers, scorer=scorer, graph=graph,
+            problem=problem, grouped=grouped, solution=solution, offered=offered,
+            config=config, time_limit=time_limit, seed=seed,
+        )  # fmt: skip
+        got = np.bincount(graph.left[chosen], minlength=graph.n_left)
+        short = np.flatnonzero((got < wanted) & (got < problem.left_demand))
+        misses = near_misses(scorer, short)
+        unmatched, reasons = _unmatched(solved, wanted, misses)
+        chosen_mask = np.zeros(graph.n_arcs, dtype=bool)
+        chosen_mask[chosen] = True
+        n_alt = config.diagnosis.alternates
+        found = [
+            *alternates(track, askers, offerers, graph.left, graph.right, graph.score,
+                        chosen_mask, n_alt),
+            *alternates(track, offerers, askers, graph.right, graph.left, graph.score,
+                        chosen_mask, n_alt),
+        ]  # fmt: skip
+        topics = topic_balance(
+            track, askers, offerers, problem.right_capacity, graph.left[chosen], graph.right[chosen]
         )
         got_left = np.bincount(graph.left[chosen], minlength=graph.n_left)
         scores = [p.score for c in cohorts for p in c.pairs]
@@ -230,31 +264,40 @@ def bipartite_track(
             unmatched_reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
             disabled_components=graph.disabled, solver=solver_report(solution),
         )  # fmt: skip
-    return TrackResult(cohorts=cohorts, unmatched=unmatched, summary=summary)
+    with stages("diagnose", f"{track}: fixes for {short.shape[0]} short"):
+        fixes = find_fixes(solved, misses)
+    return TrackResult(
+        cohorts=cohorts, unmatched=unmatched, summary=summary, alternates=found, fixes=fixes,
+        topics=topics, solved=solved,
+    )  # fmt: skip
+
+
+def _best_arcs(ends: Ints, score: Floats, wanted: Bool, n: int) -> dict[int, list[int]]:
+    """Per person with ``wanted[person]``: the arcs of their ``n`` best candidates."""
+    arcs = np.flatnonzero(wanted[ends])
+    if arcs.shape[0] == 0:
+        return {}
+    zeros = np.zeros(ends.shape[0], dtype=np.int64)
+    top = arcs[top_per_person(ends[arcs], zeros[arcs], score[arcs], zeros, n)]
+    out: dict[int, list[int]] = {}
+    for arc in top.tolist():
+        out.setdefault(int(ends[arc]), []).append(arc)
+    return out
 
 
 def _unmatched(
-    track: str,
-    askers: list[Participant],
-    offerers: list[Participant],
-    graph: CandidateGraph,
-    problem: AssignmentProblem,
-    chosen: npt.NDArray[np.int64],
-    wanted: npt.NDArray[np.int64],
-    offered: npt.NDArray[np.int64],
-    *,
-    grouped: bool = False,
+    solved: SolvedTrack, wanted: Ints, misses: NearMisses
 ) -> tuple[list[Unmatched], dict[str, int]]:
     """The computed reason for everyone who got fewer partners than they asked for.
 
-    ``grouped``: per-kind demand and capacity applied, so a partner with room overall may
-    still have none for this kind of person.
+    With per-kind (grouped) demand, a partner with room overall may still have none for
+    this kind of person. Full partners are named, the person's best candidates first.
     """
+    track, askers, offerers = solved.track, solved.askers, solved.offerers
+    graph, problem, offered = solved.graph, solved.problem, solved.offered
+    chosen = solved.solution.chosen_arcs
     ask_role, offer_role = BIPARTITE_ROLES[track]
-    partner, partners = (
-        ("mentor", "mentors") if track == "mentoring" else ("reverse mentor", "reverse mentors")
-    )
-    askers_noun = "mentees" if track == "mentoring" else "learners"
+    partner, partners, askers_noun, verb = NOUNS[track]
     got_left = np.bincount(graph.left[chosen], minlength=graph.n_left)
     got_right = np.bincount(graph.right[chosen], minlength=graph.n_right)
     room_left = problem.left_demand - got_left
@@ -268,6 +311,17 @@ def _unmatched(
     open_right = np.bincount(
         graph.right, weights=room_left[graph.left] > 0, minlength=graph.n_right
     ).astype(np.int64)
+    below_count, below_best, below_who = best_below_minimum(misses, graph.n_left)
+    # Who fills each place: named in the reasons of the people left out.
+    mentees_of: dict[int, list[str]] = {}
+    mentors_of: dict[int, list[str]] = {}
+    for arc in chosen[np.argsort(-graph.score[chosen], kind="stable")].tolist():
+        mentees_of.setdefault(int(graph.right[arc]), []).append(askers[graph.left[arc]].name)
+        mentors_of.setdefault(int(graph.left[arc]), []).append(offerers[graph.right[arc]].name)
+    short_left = (got_left < wanted) & (room_left > 0)
+    short_right = (got_right == 0) & (offered > 0) & (problem.right_capacity > 0)
+    best_left = _best_arcs(graph.left, graph.score, short_left, NAMES_SHOWN)
+    best_right = _best_arcs(graph.right, graph.score, short_right, NAMES_SHOWN)
 
     unmatched: list[Unmatched] = []
     reasons: dict[str, int] = {}
@@ -281,14 +335,22 @@ def _unmatched(
                 "commitment limit reached in this or an earlier track"
             )
         else:
+            holders = [
+                f"{offerers[graph.right[a]].name} ({verb} "
+                f"{name_list(mentees_of.get(int(graph.right[a]), []))})"
+                for a in best_left.get(i, [])
+            ]
+            who = int(below_who[i])
             category, text = unmatched_reason(
-                partner=partner, partners=partners,
-                taken=f"are at capacity with other {askers_noun}",
+                partner=partner, partners=partners, taken=("is full", "are full"),
                 wanted=int(wanted[i]), got=int(got_left[i]), eligible=int(eligible_left[i]),
                 eligible_with_room=int(open_left[i]), removed=graph.removed_left[i],
-                n_other=graph.n_right,
+                n_other=graph.n_right, holders=holders,
+                below_minimum=(int(below_count[i]), 100 * float(below_best[i]),
+                               offerers[who].name) if who >= 0 else None,
+                min_score=solved.config.rules.min_score,
             )  # fmt: skip
-        if grouped and category.endswith("placed elsewhere"):
+        if solved.grouped is not None and category.endswith("placed elsewhere"):
             category = "kinds asked for are full"
             text = (
                 f"matched {int(got_left[i])} of {int(wanted[i])} requested: the eligible "
@@ -303,11 +365,18 @@ def _unmatched(
         if problem.right_capacity[j] == 0:
             text = "commitment limit reached in this or an earlier track"
         else:
+            holders = [
+                f"{askers[graph.left[a]].name} (with {name_list(mentors_of[int(graph.left[a])])})"
+                if int(graph.left[a]) in mentors_of
+                else f"{askers[graph.left[a]].name} (commitments used up)"
+                for a in best_right.get(j, [])
+            ]
             _, text = unmatched_reason(
                 partner=askers_noun[:-1], partners=askers_noun,
-                taken=f"already have every {partner} they asked for", wanted=int(offered[j]),
-                got=0, eligible=int(eligible_right[j]), eligible_with_room=int(open_right[j]),
-                removed=graph.removed_right[j], n_other=graph.n_left,
+                taken=("has no place left", "have no place left"),
+                wanted=int(offered[j]), got=0, eligible=int(eligible_right[j]),
+                eligible_with_room=int(open_right[j]), removed=graph.removed_right[j],
+                n_other=graph.n_left, holders=holders,
             )  # fmt: skip
         unmatched.append(Unmatched(id=person.id, name=person.name, role=offer_role, reason=text))
     return unmatched, reasons
@@ -333,9 +402,8 @@ def peer_track(
     if len(pool) < 2:
         return None
     with stages("score", f"peer: {len(pool)} people"):
-        graph = Scorer(pool, pool, config, already_paired=budget.paired, symmetric=True).candidates(
-            top_k=settings.candidates_per_person
-        )
+        scorer = Scorer(pool, pool, config, already_paired=budget.paired, symmetric=True)
+        graph = scorer.candidates(top_k=settings.candidates_per_person)
         # Each unordered pair once, from whichever direction kept it.
         low = np.minimum(graph.left, graph.right)
         high = np.maximum(graph.left, graph.right)
@@ -372,32 +440,53 @@ def peer_track(
             budget.use(b.id)
             budget.paired.append((a.id, b.id))
         paired = {m.id for c in cohorts for m in c.members}
-        degree = np.bincount(np.concatenate([low[first], high[first]]), minlength=len(pool))
+        edge_u, edge_v = low[first], high[first]
+        degree = np.bincount(np.concatenate([edge_u, edge_v]), minlength=len(pool))
+        # Both directions of every candidate edge, for naming and for alternates.
+        ends = np.concatenate([edge_u, edge_v])
+        others = np.concatenate([edge_v, edge_u])
+        both_scores = np.concatenate([problem.arc_weight, problem.arc_weight])
+        partner_of = {int(u): int(v) for e in solution.chosen_arcs.tolist()
+                      for u, v in ((edge_u[e], edge_v[e]), (edge_v[e], edge_u[e]))}  # fmt: skip
+        alone = np.array([p.id not in paired for p in pool], dtype=bool)
+        misses = near_misses(scorer, np.flatnonzero(alone & (degree == 0)))
+        below_count, below_best, below_who = best_below_minimum(misses, len(pool))
+        best = _best_arcs(ends, both_scores, alone, NAMES_SHOWN)
         unmatched: list[Unmatched] = []
         reasons: dict[str, int] = {}
         for k, person in enumerate(pool):
             if person.id in paired:
                 continue
             if degree[k] == 0:
+                who = int(below_who[k])
                 category, text = unmatched_reason(
-                    partner="peer",
-                    partners="peers",
-                    taken="",
-                    wanted=1,
-                    got=0,
-                    eligible=0,
-                    eligible_with_room=0,
-                    removed=graph.removed_left[k],
+                    partner="peer", partners="peers", taken=("", ""), wanted=1, got=0,
+                    eligible=0, eligible_with_room=0, removed=graph.removed_left[k],
                     n_other=len(pool) - 1,
-                )
+                    below_minimum=(int(below_count[k]), 100 * float(below_best[k]),
+                                   pool[who].name) if who >= 0 else None,
+                    min_score=config.rules.min_score,
+                )  # fmt: skip
             else:
                 category = "eligible peers all taken"
+                holders = [
+                    f"{pool[others[a]].name} (with {pool[partner_of[int(others[a])]].name})"
+                    for a in best.get(k, [])
+                    if int(others[a]) in partner_of
+                ]
                 text = (
-                    f"all {int(degree[k])} candidate peers were paired with others "
-                    "(an odd one out, or a better pairing for everyone)"
+                    f"all {int(degree[k])} candidate peers were paired with others"
+                    + (f": {name_list(holders, int(degree[k]))}" if holders else "")
+                    + " (an odd one out, or a better pairing for everyone)"
                 )
             reasons[category] = reasons.get(category, 0) + 1
             unmatched.append(Unmatched(id=person.id, name=person.name, role=Role.PEER, reason=text))
+        chosen_mask = np.zeros(problem.arc_u.shape[0], dtype=bool)
+        chosen_mask[solution.chosen_arcs] = True
+        found = alternates(
+            "peer", pool, pool, ends, others, both_scores,
+            np.concatenate([chosen_mask, chosen_mask]), config.diagnosis.alternates,
+        )  # fmt: skip
         scores = [c.score for c in cohorts]
         summary = TrackSummary(
             track="peer", left=len(pool), right=len(pool), candidate_pairs=int(first.shape[0]),
@@ -408,7 +497,7 @@ def peer_track(
             unmatched_reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
             disabled_components=graph.disabled, solver=solver_report(solution),
         )  # fmt: skip
-    return TrackResult(cohorts=cohorts, unmatched=unmatched, summary=summary)
+    return TrackResult(cohorts=cohorts, unmatched=unmatched, summary=summary, alternates=found)
 
 
 def _kind(person: Participant, source: CategorySource) -> str | None:

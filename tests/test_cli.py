@@ -26,9 +26,11 @@ def test_run_writes_every_result_file(tmp_path: Path) -> None:
     out = tmp_path / "results"
     result = runner.invoke(app, ["run", SURVEY, "--config", CONFIG, "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == [
-        "circles.csv", "pairs.csv", "participants.csv", "report.html", "run.json",
-        "summary.json"]  # fmt: skip
+    written = {p.name for p in out.iterdir()}
+    assert written >= {"alternates.csv", "circles.csv", "pairs.csv", "participants.csv",
+                       "report.html", "run.json", "summary.json"}  # fmt: skip
+    alternates = rows(out / "alternates.csv")
+    assert list(alternates[0]) == ["track", "id", "rank", "partner_id", "partner_name", "score"]
     circles = rows(out / "circles.csv")
     assert list(circles[0]) == [
         "circle_id",
@@ -75,7 +77,8 @@ def test_same_input_and_seed_give_identical_files(tmp_path: Path) -> None:
     for name in ("a", "b"):
         args = ["run", SURVEY, "-c", CONFIG, "-o", str(tmp_path / name), "--seed", "3", "-q"]
         assert runner.invoke(app, args).exit_code == 0
-    for file in ("pairs.csv", "participants.csv", "report.html", "summary.json", "circles.csv"):
+    for file in ("pairs.csv", "participants.csv", "report.html", "summary.json", "circles.csv",
+                 "alternates.csv"):  # fmt: skip
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
 
 

@@ -102,7 +102,8 @@ def test_unmatched_reasons_are_computed() -> None:
     reasons = {u.id: u.reason for u in result.unmatched}
     assert set(reasons) == {"cy", "dee", "eli"} or set(reasons) == {"bo", "dee", "eli"}
     loser = "cy" if "cy" in reasons else "bo"
-    assert reasons[loser] == "all 1 eligible mentors are at capacity with other mentees"
+    winner = "Bo" if loser == "cy" else "Cy"
+    assert reasons[loser] == f"the only eligible mentor is full: Ana (mentoring {winner})"
     assert reasons["dee"] == "no eligible mentor: of 1 mentors: 1 no shared language"
     assert reasons["eli"].startswith("no eligible mentor: of 1 mentors: ")
     assert "1 not senior enough" in reasons["eli"]

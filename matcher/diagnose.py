@@ -1,0 +1,824 @@
+"""Diagnosis: what a coordinator asks after a run, answered from the run itself.
+
+Who is short of a match and why, which goal topics lack mentors, each person's next-best
+partners, which small changes to the input would place more people, and "why not X
+instead": every figure comes from the same candidate graph, scores and solver as the
+matching, so the diagnosis can never disagree with the decision. Opt-in demographic
+attributes are never read here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, Field, ValidationError
+
+from matcher.config import ProgramConfig
+from matcher.explain import RULE_TEXT, name_list, points
+from matcher.intake.normalize import key
+from matcher.models import Alternate, Fix, Participant, TopicBalance
+from matcher.scoring import COMPONENTS, RULES, CandidateGraph, Scorer
+from solvers import (
+    AssignmentProblem,
+    GroupedAssignmentProblem,
+    Solution,
+    solve_assignment,
+    solve_grouped_assignment,
+)
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+Bool = npt.NDArray[np.bool_]
+
+#: Hard rules a coordinator may sensibly waive for one person; the others (the same
+#: person, a manager line, an avoid list, a pair made in an earlier track) are never waived.
+RELAXABLE = frozenset(
+    {"no_shared_language", "format", "not_senior_enough", "too_senior", "same_department",
+     "same_location", "min_score"}
+)  # fmt: skip
+#: How each track names its sides: (partner, partners, askers, verb of an offerer).
+NOUNS = {
+    "mentoring": ("mentor", "mentors", "mentees", "mentoring"),
+    "reverse": ("reverse mentor", "reverse mentors", "learners", "teaching"),
+}
+#: What waiving a rule for one person means, in words ("accept a mentor ...").
+WAIVE_TEXT = {
+    "no_shared_language": "without a shared language",
+    "format": "despite the meeting format (meet virtually, or across locations)",
+    "not_senior_enough": "closer in seniority than rules.min_seniority_gap allows",
+    "too_senior": "further apart in seniority than rules.max_seniority_gap allows",
+    "same_department": "from their own department",
+    "same_location": "from their own location",
+    "min_score": "scoring below rules.min_score",
+}
+
+
+# --- Pairs the rules forbid, scored as the solver would have scored them -----------------
+
+
+@dataclass(frozen=True)
+class NearMisses:
+    """Pairs that exactly one waivable hard rule forbids, for the rows examined.
+
+    ``score`` is what the solver would have seen (0-1) had the rule allowed the pair.
+    """
+
+    left: Ints
+    right: Ints
+    rule: Ints
+    score: Floats
+    components: npt.NDArray[np.float32]
+
+    @property
+    def size(self) -> int:
+        return int(self.left.shape[0])
+
+    def select(self, keep: Bool) -> NearMisses:
+        return NearMisses(
+            self.left[keep], self.right[keep], self.rule[keep], self.score[keep],
+            self.components[keep],
+        )  # fmt: skip
+
+
+def _runs(rows: Ints) -> Iterator[slice]:
+    """Contiguous runs of sorted distinct row indices, as slices the scorer accepts."""
+    if rows.shape[0] == 0:
+        return
+    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+    for run in np.split(rows, breaks):
+        yield slice(int(run[0]), int(run[-1]) + 1)
+
+
+def rule_masks(scorer: Scorer, rows: slice) -> tuple[dict[str, Bool], npt.NDArray[np.float32]]:
+    """The scorer's rule masks for a block of rows, with ``min_score`` computed exactly as
+    ``Scorer.candidates`` does (float32 sum), and the component values."""
+    masks = scorer.rules(rows)
+    values = scorer.components(rows)
+    w = [scorer.weights[c] for c in COMPONENTS]
+    total = values[0] * np.float32(w[0])
+    for c in range(1, len(COMPONENTS)):
+        total += values[c] * np.float32(w[c])
+    masks["min_score"] = total * 100 < scorer.config.rules.min_score - 1e-9
+    return masks, values
+
+
+def pair_score(scorer: Scorer, values: npt.NDArray[np.float32]) -> Floats:
+    """Scores (0-1) of component rows (n x components), as ``Scorer.candidates`` stores."""
+    w = np.array([scorer.weights[c] for c in COMPONENTS], dtype=np.float64)
+    result: Floats = np.clip(values.astype(np.float64) @ w, 0.0, 1.0)
+    return result
+
+
+def near_misses(scorer: Scorer, rows: Ints) -> NearMisses:
+    """Every pair of ``rows`` x all columns that exactly one waivable rule forbids.
+
+    Vectorised per contiguous run of rows; memory follows rows x columns of one run.
+    """
+    lefts: list[Ints] = []
+    rights: list[Ints] = []
+    rules: list[Ints] = []
+    comps: list[npt.NDArray[np.float32]] = []
+    for block in _runs(np.unique(rows)):
+        masks, values = rule_masks(scorer, block)
+        count = np.zeros(values.shape[1:], dtype=np.int8)
+        for mask in masks.values():
+            count += mask
+        for r, name in enumerate(RULES):
+            if name not in masks or name not in RELAXABLE:
+                continue
+            ii, jj = np.nonzero(masks[name] & (count == 1))
+            lefts.append(ii.astype(np.int64) + (block.start or 0))
+            rights.append(jj.astype(np.int64))
+            rules.append(np.full(ii.shape[0], r, dtype=np.int64))
+            comps.append(np.ascontiguousarray(values[:, ii, jj].T))
+    if not lefts:
+        empty = np.zeros(0, dtype=np.int64)
+        return NearMisses(
+            empty, empty, empty, np.zeros(0), np.zeros((0, len(COMPONENTS)), np.float32)
+        )
+    components = np.concatenate(comps)
+    return NearMisses(
+        left=np.concatenate(lefts), right=np.concatenate(rights), rule=np.concatenate(rules),
+        score=pair_score(scorer, components), components=components,
+    )  # fmt: skip
+
+
+def best_below_minimum(misses: NearMisses, n_rows: int) -> tuple[Ints, Floats, Ints]:
+    """Per row: how many partners only the minimum score keeps out, the best score among
+    them (0-1, -1 if none) and that partner (-1 if none)."""
+    only = misses.select(misses.rule == RULES.index("min_score"))
+    count = np.bincount(only.left, minlength=n_rows).astype(np.int64)
+    best = np.full(n_rows, -1.0)
+    np.maximum.at(best, only.left, only.score)
+    who = np.full(n_rows, -1, dtype=np.int64)
+    if only.size:
+        # The best partner per row: the lowest column among those at the row's best score.
+        at_best = only.score >= best[only.left]
+        order = np.lexsort((only.right[at_best], only.left[at_best]))
+        rows_sorted = only.left[at_best][order]
+        first = np.concatenate([[True], rows_sorted[1:] != rows_sorted[:-1]])
+        who[rows_sorted[first]] = only.right[at_best][order][first]
+    return count, best, who
+
+
+# --- Supply and demand per goal topic --------------------------------------------------
+
+
+def topic_balance(
+    track: str,
+    askers: Sequence[Participant],
+    offerers: Sequence[Participant],
+    capacity: Ints,
+    pair_left: Ints,
+    pair_right: Ints,
+) -> list[TopicBalance]:
+    """Per goal topic: askers wanting it, offerers knowing it, their places, askers whose
+    match covers it. Sparse products, linear in people x topics listed.
+
+    ``capacity`` is each offerer's places in this track; ``pair_left/right`` the pairs made.
+    """
+    import scipy.sparse as sp
+
+    names: dict[str, str] = {}
+    for person in askers:
+        for goal in person.goals:
+            names.setdefault(key(goal), goal)
+    if not names:
+        return []
+    code = {k: n for n, k in enumerate(names)}
+
+    def indicator(rows: list[list[int]]) -> sp.csr_matrix:
+        indptr = np.cumsum([0, *(len(r) for r in rows)])
+        indices = np.array([c for r in rows for c in r], dtype=np.int64)
+        return sp.csr_matrix(
+            (np.ones(indices.shape[0]), indices, indptr), shape=(len(rows), len(code))
+        )
+
+    wants = indicator([sorted({code[key(g)] for g in p.goals}) for p in askers])
+    knows = indicator(
+        [sorted({code[key(e.topic)] for e in p.expertise if key(e.topic) in code})
+         for p in offerers]
+    )  # fmt: skip
+    matched = sp.csr_matrix(
+        (np.ones(pair_left.shape[0]), (pair_left, pair_right)), shape=(len(askers), len(offerers))
+    )
+    demand = np.asarray(wants.sum(axis=0)).ravel()
+    offering = np.asarray(knows.sum(axis=0)).ravel()
+    places = np.asarray(knows.T @ capacity.astype(np.float64)).ravel()
+    taught = (matched @ knows) > 0  # asker x topic: some partner knows it
+    covered = np.asarray(wants.multiply(taught).sum(axis=0)).ravel()
+    order = sorted(range(len(code)), key=lambda t: (-demand[t], key(list(names)[t])))
+    topics = list(names.values())
+    return [
+        TopicBalance(
+            track=track,
+            topic=topics[t],
+            demand=int(demand[t]),
+            offering=int(offering[t]),
+            capacity=int(places[t]),
+            covered=int(covered[t]),
+            short=bool(places[t] < demand[t]),
+        )
+        for t in order
+    ]
+
+
+# --- Next-best partners ----------------------------------------------------------------
+
+
+def top_per_person(person: Ints, partner: Ints, score: Floats, partner_rank: Ints, n: int) -> Ints:
+    """Indices of each person's ``n`` best arcs (score, then partner order)."""
+    order = np.lexsort((partner_rank[partner], -score, person))
+    grouped = person[order]
+    starts = np.concatenate([[True], grouped[1:] != grouped[:-1]])
+    first = np.maximum.accumulate(np.where(starts, np.arange(grouped.shape[0]), 0))
+    keep: Ints = order[np.arange(grouped.shape[0]) - first < n]
+    return keep
+
+
+def alternates(
+    track: str,
+    people: Sequence[Participant],
+    partners: Sequence[Participant],
+    arc_person: Ints,
+    arc_partner: Ints,
+    score: Floats,
+    chosen: Bool,
+    n: int,
+) -> list[Alternate]:
+    """Each person's ``n`` best candidate partners they did not get, from the candidate
+    graph the solver used (so never a pair the rules forbid), best first."""
+    if n <= 0 or arc_person.shape[0] == 0:
+        return []
+    rank = np.argsort(np.argsort(np.array([p.id for p in partners]), kind="stable"))
+    free = ~chosen
+    idx = np.flatnonzero(free)
+    top = idx[top_per_person(arc_person[free], arc_partner[free], score[free], rank, n)]
+    top = top[np.lexsort((rank[arc_partner[top]], -score[top], arc_person[top]))]
+    out: list[Alternate] = []
+    previous, position = -1, 0
+    for arc in top.tolist():
+        i, j = int(arc_person[arc]), int(arc_partner[arc])
+        position = position + 1 if i == previous else 1
+        previous = i
+        out.append(Alternate(
+            track=track, id=people[i].id, rank=position, partner_id=partners[j].id,
+            partner_name=partners[j].name, score=round(100 * float(score[arc]), 2),
+        ))  # fmt: skip
+    return out
+
+
+# --- Fixes: small variations of the track, each solved exactly -------------------------
+
+
+@dataclass(frozen=True)
+class SolvedTrack:
+    """A bipartite track as it was solved: enough to re-solve variations of it."""
+
+    track: str
+    askers: list[Participant]
+    offerers: list[Participant]
+    scorer: Scorer
+    graph: CandidateGraph
+    problem: AssignmentProblem
+    grouped: GroupedAssignmentProblem | None
+    solution: Solution
+    offered: Ints
+    config: ProgramConfig
+    time_limit: float | None = None
+    seed: int = 0
+
+    def solve(self, problem: AssignmentProblem) -> Solution:
+        return solve_assignment(
+            problem, self.config.mentoring.method, time_limit=self.time_limit, seed=self.seed
+        )
+
+    def got_left(self, solution: Solution, problem: AssignmentProblem | None = None) -> Ints:
+        arcs = (problem or self.problem).arc_left[solution.chosen_arcs]
+        return np.bincount(arcs, minlength=self.problem.n_left).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _Variation:
+    kind: str
+    change: str
+    problem: AssignmentProblem
+
+
+def _with_arcs(problem: AssignmentProblem, misses: NearMisses) -> AssignmentProblem:
+    return AssignmentProblem(
+        left_demand=problem.left_demand, right_capacity=problem.right_capacity,
+        arc_left=np.concatenate([problem.arc_left, misses.left]),
+        arc_right=np.concatenate([problem.arc_right, misses.right]),
+        arc_weight=np.concatenate([problem.arc_weight, misses.score]),
+        objective=problem.objective,
+    )  # fmt: skip
+
+
+def _interleave(*lists: list[_Variation]) -> Iterator[_Variation]:
+    for group in zip(*lists, strict=False):
+        yield from group
+    longest = max((len(x) for x in lists), default=0)
+    shortest = min((len(x) for x in lists), default=0)
+    for items in lists:
+        yield from items[shortest:longest]
+
+
+def _variations(solved: SolvedTrack, misses: NearMisses) -> list[_Variation]:
+    """Candidate changes, most promising first: each rule waived for every unmatched
+    person it blocks, then +1 place for full offerers and one rule waived for one person,
+    alternately."""
+    problem, graph = solved.problem, solved.graph
+    partner, partners, askers_noun, _ = NOUNS[solved.track]
+    got_left = solved.got_left(solved.solution)
+    got_right = np.bincount(
+        problem.arc_right[solved.solution.chosen_arcs], minlength=problem.n_right
+    )
+    short = got_left < problem.left_demand
+    rule_wide: list[_Variation] = []
+    for r in sorted(set(misses.rule.tolist())):
+        these = misses.select(misses.rule == r)
+        people = np.unique(these.left)
+        if people.shape[0] < 2:
+            continue  # the same as waiving it for that one person, below
+        rule_wide.append(_Variation(
+            "relax_rule",
+            f"accept {partners} {WAIVE_TEXT[RULES[r]]} for the {people.shape[0]} "
+            f"unmatched {askers_noun} this rule alone blocks",
+            _with_arcs(problem, these),
+        ))  # fmt: skip
+    # +1 place for each full offerer eligible for someone short, most such people first.
+    full = (got_right >= problem.right_capacity) & (solved.offered > 0)
+    touching = np.bincount(
+        graph.right, weights=short[graph.left].astype(np.float64), minlength=problem.n_right
+    )
+    raise_at = np.flatnonzero(full & (touching > 0))
+    raise_at = raise_at[np.lexsort((raise_at, -touching[raise_at]))]
+    raises: list[_Variation] = []
+    for j in raise_at.tolist():
+        person, now = solved.offerers[j], int(problem.right_capacity[j])
+        if solved.offered[j] > now:  # the commitments limit, not the capacity, binds
+            change = (
+                f"let {person.name} take one more relationship overall (commitments), "
+                f"so {now + 1} {askers_noun} here instead of {now}"
+            )
+        else:
+            change = f"raise {person.name}'s capacity from {now} to {now + 1}"
+        capacity = problem.right_capacity.copy()
+        capacity[j] += 1
+        raises.append(_Variation("raise_capacity", change, AssignmentProblem(
+            left_demand=problem.left_demand, right_capacity=capacity, arc_left=problem.arc_left,
+            arc_right=problem.arc_right, arc_weight=problem.arc_weight,
+            objective=problem.objective,
+        )))  # fmt: skip
+    # One rule waived for one person: people with the most partners it opens first.
+    pair_key = misses.left * len(RULES) + misses.rule
+    keys, counts = np.unique(pair_key, return_counts=True)
+    waives: list[_Variation] = []
+    for k in keys[np.lexsort((keys, -counts))].tolist():
+        i, r = divmod(int(k), len(RULES))
+        these = misses.select(pair_key == k)
+        best = int(these.right[np.lexsort((these.right, -these.score))[0]])
+        waives.append(_Variation(
+            "relax_rule",
+            f"let {solved.askers[i].name} accept a {partner} {WAIVE_TEXT[RULES[r]]} "
+            f"({these.size} such {partners}, e.g. {solved.offerers[best].name})",
+            _with_arcs(problem, these),
+        ))  # fmt: skip
+    return [*rule_wide, *_interleave(raises, waives)]
+
+
+def find_fixes(solved: SolvedTrack, misses: NearMisses) -> list[Fix]:
+    """Small changes that the exact re-solve shows would fill more requested places,
+    most places first. At most ``diagnosis.max_variations`` re-solves of this track."""
+    limit = solved.config.diagnosis.max_variations
+    if limit == 0 or solved.grouped is not None:
+        return []  # per-kind (grouped) demand: a single +1 has no one meaning
+    base = solved.got_left(solved.solution)
+    if not (base < solved.problem.left_demand).any():
+        return []
+    fixes: list[tuple[int, int, Fix]] = []
+    for order, variation in enumerate(_variations(solved, misses)[:limit]):
+        solution = solved.solve(variation.problem)
+        placed = solution.assigned - solved.solution.assigned
+        if placed <= 0:
+            continue
+        got = solved.got_left(solution, variation.problem)
+        gained = [solved.askers[i].id for i in np.flatnonzero(got > base).tolist()]
+        lost = [solved.askers[i].name for i in np.flatnonzero(got < base).tolist()]
+        change = variation.change
+        if lost:
+            change += f" ({name_list(lost)} would then lose a match)"
+        fixes.append((-placed, order, Fix(
+            track=solved.track, kind=variation.kind, change=change, placed=placed,
+            newly_matched=gained,
+        )))  # fmt: skip
+    return [fix for _, _, fix in sorted(fixes, key=lambda t: (t[0], t[1]))]
+
+
+# --- Why not X instead: the counterfactual of one pinned pair --------------------------
+
+
+class RunRecordError(Exception):
+    """The results folder cannot be re-solved as it was (missing or changed input)."""
+
+
+class PersonError(Exception):
+    """A person named on the command line is not in the survey, or not in this track."""
+
+
+class PairView(BaseModel):
+    """One pair seen from the asking person: partner, score and points per component."""
+
+    id: str
+    name: str
+    score: float
+    components: dict[str, float]
+
+
+class Change(BaseModel):
+    """How one person's matches in the track would change if the pair were forced."""
+
+    id: str
+    name: str
+    points_before: float = Field(description="Sum of their pair scores now (0-100 each).")
+    points_after: float
+    effect: str
+
+
+class WhyNot(BaseModel):
+    """The answer to "why is A not matched with B?", computed from the re-solved run."""
+
+    track: str
+    person: str
+    person_name: str
+    instead: str
+    instead_name: str
+    matched_together: bool
+    allowed: bool
+    forbidden_by: list[str] = Field(description="Names of the hard rules that forbid it.")
+    forbidden_detail: list[str]
+    instead_pair: PairView
+    current: list[PairView]
+    pinnable: bool
+    not_pinnable_reason: str = ""
+    total_change: float | None = Field(
+        None, description="Track total score change (points) when the pair is forced."
+    )
+    filled_change: int | None = Field(None, description="Change in places filled.")
+    losers: list[Change] = []
+    winners: list[Change] = []
+    notes: list[str] = []
+
+    def text(self) -> str:
+        """The answer in plain words, as the CLI prints it."""
+        lines = [f"Why not {self.person_name} with {self.instead_name}? ({self.track} track)"]
+        if self.matched_together:
+            lines.append(f"  They are matched together (score {self.instead_pair.score:.2f}).")
+            return "\n".join(lines) + "\n"
+        if self.allowed:
+            lines.append(f"  The pair is allowed; it would score {self.instead_pair.score:.2f}.")
+        else:
+            lines.append("  The pair is not allowed by the hard rules:")
+            lines += [f"    - {d}" for d in self.forbidden_detail]
+            lines.append(
+                f"  Had the rules allowed it, it would score {self.instead_pair.score:.2f}."
+            )
+        if self.current:
+            columns = [*self.current, self.instead_pair]
+            lines.append(
+                f"  Points per component: {self.person_name}'s match(es) now, "
+                "then the pair asked about:"
+            )
+            lines.append("    " + "".ljust(14) + "".join(f"{c.name[:20]:>22}" for c in columns))
+            for comp in COMPONENTS:
+                lines.append(
+                    "    "
+                    + comp.ljust(14)
+                    + "".join(f"{c.components[comp]:>22.2f}" for c in columns)
+                )
+            lines.append("    " + "score".ljust(14) + "".join(f"{c.score:>22.2f}" for c in columns))
+        else:
+            lines.append(
+                f"  {self.person_name} has no match in this track. "
+                "Points per component of the pair asked about:"
+            )
+            for comp in COMPONENTS:
+                lines.append(f"    {comp.ljust(14)}{self.instead_pair.components[comp]:>8.2f}")
+        if not self.pinnable:
+            lines.append(f"  Forcing the pair: {self.not_pinnable_reason}.")
+        elif self.total_change is not None:
+            units = self.filled_change or 0
+            filled = (
+                f", {abs(units)} {'more' if units > 0 else 'fewer'} place(s) filled"
+                if units
+                else ", the same number of places filled"
+            )
+            lines.append(
+                "  Forcing the pair changes the track's total score by "
+                f"{self.total_change:+.2f} points{filled}."
+            )
+            lines += [f"    - {c.name}: {c.effect}" for c in self.losers]
+            lines += [f"    + {c.name}: {c.effect}" for c in self.winners]
+            if not self.losers and not self.winners:
+                lines.append("    Nobody else's match changes.")
+        lines += [f"  Note: {n}" for n in self.notes]
+        return "\n".join(lines) + "\n"
+
+
+def find_person(people: Sequence[Participant], query: str) -> Participant:
+    """A person by id, else by name (both case-insensitive); unknown or ambiguous: error."""
+    wanted = key(query)
+    for person in people:
+        if key(person.id) == wanted:
+            return person
+    named = [p for p in people if key(p.name) == wanted]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        ids = ", ".join(p.id for p in named)
+        raise PersonError(f"{query!r} names {len(named)} people ({ids}): give the id instead")
+    raise PersonError(f"nobody in the survey has the id or name {query!r}")
+
+
+def _rule_detail(
+    rule: str, asker: Participant, offerer: Participant, solved: SolvedTrack, score: float
+) -> str:
+    """One forbidding rule, with the two people's own answers that trigger it."""
+    rules = solved.config.rules
+    gap = (
+        None
+        if asker.seniority is None or offerer.seniority is None
+        else offerer.seniority - asker.seniority
+    )
+
+    def level(p: Participant) -> str:
+        return p.seniority_label or str(p.seniority)
+
+    if rule in ("not_senior_enough", "too_senior") and gap is not None:
+        bound = (
+            f"at least {rules.min_seniority_gap}"
+            if rule == "not_senior_enough"
+            else f"at most {rules.max_seniority_gap}"
+        )
+        return (
+            f"{RULE_TEXT[rule]}: {offerer.name} ({level(offerer)}) is {gap:+d} level(s) from "
+            f"{asker.name} ({level(asker)}); this track needs {bound} "
+            "(rules.min_seniority_gap / max_seniority_gap)"
+        )
+    if rule == "no_shared_language":
+        return (
+            f"{RULE_TEXT[rule]}: {asker.name} listed {', '.join(asker.languages)}; "
+            f"{offerer.name} listed {', '.join(offerer.languages)}"
+        )
+    if rule == "format":
+        where = f" ({asker.location or 'no location'} and {offerer.location or 'no location'})"
+        return (
+            f"{RULE_TEXT[rule]}: {asker.name} wants {asker.format.value}, "
+            f"{offerer.name} wants {offerer.format.value}{where}"
+        )
+    if rule == "same_department":
+        return f"{RULE_TEXT[rule]} ({asker.department}) and rules.different_department is set"
+    if rule == "same_location":
+        return f"{RULE_TEXT[rule]} ({asker.location}) and rules.different_location is set"
+    if rule == "min_score":
+        return f"{RULE_TEXT[rule]}: {score:.2f} < rules.min_score {rules.min_score:g}"
+    if rule == "avoid":
+        return "one of them asked not to be paired with the other (avoid list)"
+    return RULE_TEXT[rule]
+
+
+def _view(person: Participant, values: npt.NDArray[np.float32], solved: SolvedTrack) -> PairView:
+    parts = points(values, solved.graph.weights)
+    return PairView(
+        id=person.id, name=person.name,
+        score=round(100 * float(pair_score(solved.scorer, values[None, :])[0]), 2),
+        components={c: round(v, 2) for c, v in parts.items()},
+    )  # fmt: skip
+
+
+def _pinned(
+    solved: SolvedTrack, arc: int
+) -> tuple[Solution, Bool, AssignmentProblem | GroupedAssignmentProblem]:
+    """The track re-solved with arc ``arc`` forced: its two ends lose one unit each and the
+    arc leaves the graph; the optimum of that plus the arc is the pinned optimum."""
+    keep = np.ones(solved.problem.n_arcs, dtype=bool)
+    keep[arc] = False
+    i, j = int(solved.problem.arc_left[arc]), int(solved.problem.arc_right[arc])
+    if solved.grouped is not None:
+        g = solved.grouped
+        left_groups = g.left_group_capacity.copy()
+        right_groups = g.right_group_capacity.copy()
+        left_groups[g.arc_left_group[arc]] -= 1
+        right_groups[g.arc_right_group[arc]] -= 1
+        demand, capacity = g.left_demand.copy(), g.right_capacity.copy()
+        demand[i] -= 1
+        capacity[j] -= 1
+        grouped = GroupedAssignmentProblem(
+            left_demand=demand, right_capacity=capacity, arc_left=g.arc_left[keep],
+            arc_right=g.arc_right[keep], arc_weight=g.arc_weight[keep],
+            arc_left_group=g.arc_left_group[keep], arc_right_group=g.arc_right_group[keep],
+            left_group_owner=g.left_group_owner, left_group_capacity=left_groups,
+            right_group_owner=g.right_group_owner, right_group_capacity=right_groups,
+            objective=g.objective,
+        )  # fmt: skip
+        return solve_grouped_assignment(grouped), keep, grouped
+    p = solved.problem
+    demand, capacity = p.left_demand.copy(), p.right_capacity.copy()
+    demand[i] -= 1
+    capacity[j] -= 1
+    reduced = AssignmentProblem(
+        left_demand=demand, right_capacity=capacity, arc_left=p.arc_left[keep],
+        arc_right=p.arc_right[keep], arc_weight=p.arc_weight[keep], objective=p.objective,
+    )  # fmt: skip
+    return solved.solve(reduced), keep, reduced
+
+
+def _changes(
+    solved: SolvedTrack, before: Ints, after: Ints, skip: set[str]
+) -> tuple[list[Change], list[Change]]:
+    """Askers whose matches differ between two sets of chosen arcs (and offerers left with
+    nobody): those worse off, and those better off."""
+    graph, n_right = solved.graph, solved.graph.n_right
+    key_before = graph.left[before] * n_right + graph.right[before]
+    key_after = graph.left[after] * n_right + graph.right[after]
+    moved = np.setxor1d(key_before, key_after)
+    losers: list[Change] = []
+    winners: list[Change] = []
+
+    def describe(arcs: Ints, other: Ints, people: Sequence[Participant]) -> str:
+        return (
+            ", ".join(
+                f"{people[int(o)].name} ({100 * float(graph.score[a]):.1f})"
+                for a, o in zip(arcs.tolist(), other[arcs].tolist(), strict=True)
+            )
+            or "nobody"
+        )
+
+    for i in np.unique(moved // n_right).tolist():
+        person = solved.askers[i]
+        if person.id in skip:
+            continue
+        old, new = before[graph.left[before] == i], after[graph.left[after] == i]
+        p_old, p_new = 100 * float(graph.score[old].sum()), 100 * float(graph.score[new].sum())
+        was = describe(old, graph.right, solved.offerers)
+        now = describe(new, graph.right, solved.offerers)
+        change = Change(
+            id=person.id, name=person.name, points_before=round(p_old, 2),
+            points_after=round(p_new, 2), effect=f"{was} -> {now}",
+        )  # fmt: skip
+        if new.shape[0] < old.shape[0] or (new.shape[0] == old.shape[0] and p_new < p_old):
+            losers.append(change)
+        elif new.shape[0] > old.shape[0] or p_new > p_old:
+            winners.append(change)
+    for j in np.unique(moved % n_right).tolist():
+        person = solved.offerers[j]
+        had = int((graph.right[before] == j).sum())
+        if person.id not in skip and had and not (graph.right[after] == j).any():
+            old = before[graph.right[before] == j]
+            losers.append(Change(
+                id=person.id, name=person.name,
+                points_before=round(100 * float(graph.score[old].sum()), 2), points_after=0.0,
+                effect=f"{describe(old, graph.left, solved.askers)} -> nobody",
+            ))  # fmt: skip
+    return losers, winners
+
+
+def why_not(
+    solved_tracks: dict[str, SolvedTrack],
+    people: Sequence[Participant],
+    person: str,
+    instead: str,
+    track: str | None = None,
+) -> WhyNot:
+    """Why ``person`` is not matched with ``instead``: the rules, the points, the cost.
+
+    ``solved_tracks`` comes from ``matcher.pipeline.run(..., keep_tracks=True)``. The
+    track is the first (in solving order) where the two are on opposite sides, unless
+    given. Forcing the pair re-solves that track exactly: the two lose one unit each and
+    the optimum of the rest plus the pair is the best the cohort can do with the pair.
+    """
+    a, b = find_person(people, person), find_person(people, instead)
+    if a.id == b.id:
+        raise PersonError(f"{a.name} and {b.name} are the same person")
+    sides: list[tuple[SolvedTrack, int, int]] = []
+    for name, solved in solved_tracks.items():
+        asking = {p.id: n for n, p in enumerate(solved.askers)}
+        offering = {p.id: n for n, p in enumerate(solved.offerers)}
+        if track is not None and name != track:
+            continue
+        if a.id in asking and b.id in offering:
+            sides.append((solved, asking[a.id], offering[b.id]))
+        elif a.id in offering and b.id in asking:
+            sides.append((solved, asking[b.id], offering[a.id]))
+    if not sides:
+        where = f"the {track} track" if track else "any mentoring or reverse-mentoring track"
+        raise PersonError(
+            f"{a.name} and {b.name} are not on opposite sides of {where} "
+            f"({a.name}: {', '.join(r.value for r in a.roles)}; "
+            f"{b.name}: {', '.join(r.value for r in b.roles)})"
+        )
+    solved, i, j = sides[0]
+    asker, offerer = solved.askers[i], solved.offerers[j]
+    graph, base = solved.graph, solved.solution.chosen_arcs
+    masks, values = rule_masks(solved.scorer, slice(i, i + 1))
+    instead_view = _view(b, values[:, 0, j], solved)
+    forbidden = [r for r in RULES if r in masks and bool(masks[r][0, j])]
+    arcs = np.flatnonzero((graph.left == i) & (graph.right == j))
+    details = [_rule_detail(r, asker, offerer, solved, instead_view.score) for r in forbidden]
+    if not forbidden and arcs.shape[0] == 0:  # per-kind demand removed the arc
+        forbidden, details = ["kind"], ["the kinds asked for and offered do not fit ([categories])"]
+    a_side = graph.left if asker.id == a.id else graph.right
+    a_index = i if asker.id == a.id else j
+    others = solved.offerers if asker.id == a.id else solved.askers
+    other_end = graph.right if asker.id == a.id else graph.left
+    mine = base[a_side[base] == a_index]
+    current = [_view(others[int(other_end[k])], graph.components[k], solved) for k in mine]
+    together = arcs.shape[0] > 0 and bool(np.isin(arcs, base).any())
+    answer = WhyNot(
+        track=solved.track, person=a.id, person_name=a.name, instead=b.id, instead_name=b.name,
+        matched_together=together, allowed=not forbidden, forbidden_by=forbidden,
+        forbidden_detail=details, instead_pair=instead_view,
+        current=[c for c in current if c.id != b.id], pinnable=False,
+    )  # fmt: skip
+    notes = ["only this track is re-solved; later tracks, which use the commitments left "
+             "by it, are kept as they are"]  # fmt: skip
+    if solved.solution.status.value != "optimal":
+        notes.append(
+            f"the track's solver ({solved.solution.method}) did not prove optimality, so the "
+            "cost is measured against a possibly suboptimal assignment"
+        )
+    demand = (solved.grouped or solved.problem).left_demand
+    capacity = (solved.grouped or solved.problem).right_capacity
+    partner, _, askers_noun, _ = NOUNS[solved.track]
+    if together:
+        return answer
+    if forbidden:
+        answer.not_pinnable_reason = "not possible, the hard rules forbid the pair"
+    elif demand[i] == 0:
+        answer.not_pinnable_reason = (
+            f"{asker.name} has no {partner} place left in this track (demand 0, or the "
+            "commitments limit used up in an earlier track)"
+        )
+    elif capacity[j] == 0:
+        answer.not_pinnable_reason = (
+            f"{offerer.name} takes no {askers_noun} in this track (capacity 0, or the "
+            "commitments limit used up in an earlier track)"
+        )
+    else:
+        arc = int(arcs[0])
+        solution, keep, _ = _pinned(solved, arc)
+        after = np.concatenate([np.flatnonzero(keep)[solution.chosen_arcs], [arc]])
+        after = np.sort(after).astype(np.int64)
+        new_total = float(graph.score[after].sum())
+        answer.pinnable = True
+        answer.total_change = round(100 * (new_total - float(graph.score[base].sum())), 2)
+        answer.filled_change = int(after.shape[0] - base.shape[0])
+        answer.losers, answer.winners = _changes(solved, base, after, {a.id, b.id})
+    answer.notes = notes
+    return answer
+
+
+def load_run_record(results: Path) -> tuple[list[Path], ProgramConfig, int, float | None]:
+    """The surveys, config, seed and time limit a results folder was made with; refuses a
+    folder without run.json and a survey that is missing or changed since."""
+    record_path = results / "run.json"
+    if not record_path.is_file():
+        raise RunRecordError(
+            f"{results}: no run.json; run `cohort-match run ... --out {results}` first"
+        )
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        config = ProgramConfig.model_validate(record["config"])
+        surveys = [(Path(s["path"]), str(s["sha256"])) for s in record["surveys"]]
+        seed = int(record.get("seed", 0))
+        limit = record.get("time_limit")
+    except (OSError, ValueError, KeyError, TypeError, ValidationError) as exc:
+        raise RunRecordError(f"{record_path}: unreadable run record: {exc}") from None
+    for path, digest in surveys:
+        if not path.is_file():
+            raise RunRecordError(f"{path}: survey file of this run is missing")
+        if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            raise RunRecordError(
+                f"{path}: survey file changed since the run (sha256 differs); "
+                "run `cohort-match run` again"
+            )
+    return [p for p, _ in surveys], config, seed, None if limit is None else float(limit)
+
+
+def explain_instead(
+    results: Path, person: str, instead: str, *, track: str | None = None
+) -> WhyNot:
+    """Re-solve a results folder's run (run.json) and answer "why not ``instead``?"."""
+    # pipeline -> tracks -> diagnose: imported here so that the tracks can use this module.
+    from matcher.pipeline import run
+
+    surveys, config, seed, limit = load_run_record(results)
+    output = run(surveys, config, time_limit=limit, seed=seed, keep_tracks=True)
+    return why_not(output.solved, output.participants, person, instead, track)
