@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from matcher.config import ConfigError, ProgramConfig
+from matcher.diagnose import PersonError, RunRecordError, explain_instead
 from matcher.intake import InputError, load_survey
 from matcher.models import Issue, Severity, Summary
 from matcher.output import OutputError, render, run_record, write_results
@@ -176,3 +177,34 @@ def sample(
         ) from None
     survey_path, config_path = write_sample(out, size=size, seed=seed, style=chosen)
     typer.echo(f"wrote {survey_path} ({size} respondents) and {config_path}")
+
+
+@app.command()
+def explain(
+    results: Annotated[Path, typer.Argument(help="A results folder written by `run`.")],
+    person: Annotated[str, typer.Option("--person", "-p", help="Id or name of the person.")],
+    instead: Annotated[
+        str, typer.Option("--instead", "-i", help="Id or name of the partner asked about.")
+    ],
+    track: Annotated[
+        str | None, typer.Option(help="mentoring or reverse; default: the first they share.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Why is PERSON not matched with INSTEAD? The rules, the points, and what forcing the
+    pair would cost the cohort (re-solved from RESULTS/run.json)."""
+    if track is not None and track not in ("mentoring", "reverse"):
+        raise typer.BadParameter(f"{track!r}: expected mentoring or reverse", param_hint="--track")
+    try:
+        answer = explain_instead(results, person, instead, track=track)
+    except (RunRecordError, PersonError, ConfigError) as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+    except InputError as exc:
+        _print_issues(exc.issues)
+        _err("error: the run's survey files no longer read cleanly")
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(answer.model_dump_json(indent=2))
+    else:
+        typer.echo(answer.text(), nl=False)

@@ -42,6 +42,8 @@ RELAXABLE = frozenset(
     {"no_shared_language", "format", "not_senior_enough", "too_senior", "same_department",
      "same_location", "min_score"}
 )  # fmt: skip
+#: Changes listed in the text answer of "why not X" (the JSON has them all).
+CHANGES_SHOWN = 10
 #: How each track names its sides: (partner, partners, askers, verb of an offerer).
 NOUNS = {
     "mentoring": ("mentor", "mentors", "mentees", "mentoring"),
@@ -524,8 +526,10 @@ class WhyNot(BaseModel):
                 "  Forcing the pair changes the track's total score by "
                 f"{self.total_change:+.2f} points{filled}."
             )
-            lines += [f"    - {c.name}: {c.effect}" for c in self.losers]
-            lines += [f"    + {c.name}: {c.effect}" for c in self.winners]
+            for sign, changes in (("-", self.losers), ("+", self.winners)):
+                lines += [f"    {sign} {c.name}: {c.effect}" for c in changes[:CHANGES_SHOWN]]
+                if len(changes) > CHANGES_SHOWN:
+                    lines.append(f"    {sign} and {len(changes) - CHANGES_SHOWN} more (see --json)")
             if not self.losers and not self.winners:
                 lines.append("    Nobody else's match changes.")
         lines += [f"  Note: {n}" for n in self.notes]
@@ -687,6 +691,8 @@ def _changes(
                 points_before=round(100 * float(graph.score[old].sum()), 2), points_after=0.0,
                 effect=f"{describe(old, graph.left, solved.askers)} -> nobody",
             ))  # fmt: skip
+    losers.sort(key=lambda c: (c.points_after - c.points_before, c.id))
+    winners.sort(key=lambda c: (c.points_before - c.points_after, c.id))
     return losers, winners
 
 

@@ -293,3 +293,52 @@ def test_opt_in_attributes_balance_circles_and_never_leak(tmp_path: Path) -> Non
         opted = [int(i[1:].split("@")[0]) for i in ids if int(i[1:].split("@")[0]) % 4]
         for parity in (0, 1):
             assert sum(1 for k in opted if k % 2 == parity) <= -(-len(ids) // 2)
+
+
+def test_explain_why_not_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    assert runner.invoke(app, ["run", SURVEY, "-c", CONFIG, "-o", str(out), "-q"]).exit_code == 0
+    people = rows(out / "participants.csv")
+    mentee = next(p for p in people if p["roles"] == "mentee" and p["matched_with"])
+    partner = mentee["matched_with"]
+    other = next(p for p in people if "mentor" in p["roles"].split(";") and p["id"] != partner)
+    args = ["explain", str(out), "--person", mentee["name"].upper(), "--instead", other["id"]]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Why not {mentee['name']} with {other['name']}?")
+    assert "score" in result.stdout
+    as_json = runner.invoke(app, [*args, "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    answer = json.loads(as_json.stdout)
+    assert answer["track"] == "mentoring"
+    assert answer["person"] == mentee["id"]
+    assert [c["id"] for c in answer["current"]] == [partner]
+    assert answer["allowed"] == (not answer["forbidden_by"])
+    if answer["pinnable"]:
+        assert answer["total_change"] <= 0.0  # the run was optimal: a pin never helps
+    unknown = runner.invoke(app, ["explain", str(out), "--person", "Nobody Here", "-i", "x"])
+    assert unknown.exit_code == 1
+    assert "nobody in the survey has the id or name 'Nobody Here'" in unknown.stderr
+
+
+def test_explain_refuses_a_folder_it_cannot_re_solve(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = runner.invoke(app, ["explain", str(empty), "-p", "a", "-i", "b"])
+    assert result.exit_code == 1
+    assert "no run.json" in result.stderr
+    survey = tmp_path / "survey.csv"
+    survey.write_bytes((DATA / "sample_survey.csv").read_bytes())
+    out = tmp_path / "results"
+    assert (
+        runner.invoke(app, ["run", str(survey), "-c", CONFIG, "-o", str(out), "-q"]).exit_code == 0
+    )
+    with survey.open("a", encoding="utf-8") as handle:
+        handle.write("\n")
+    changed = runner.invoke(app, ["explain", str(out), "-p", "a", "-i", "b"])
+    assert changed.exit_code == 1
+    assert "changed since the run (sha256 differs)" in changed.stderr
+    survey.unlink()
+    missing = runner.invoke(app, ["explain", str(out), "-p", "a", "-i", "b"])
+    assert missing.exit_code == 1
+    assert "survey file of this run is missing" in missing.stderr

@@ -1,0 +1,325 @@
+"""Diagnosis on hand-built cohorts: every reason, topic count, alternate, fix and
+counterfactual checked against what an independent re-solve or count says."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from scipy.optimize import linear_sum_assignment
+
+from matcher import ProgramConfig, load_survey, match
+from matcher.diagnose import PersonError, why_not
+from matcher.intake import Survey
+from matcher.models import MatchResult, MeetingFormat, Participant, Role
+from matcher.pipeline import RunOutput
+from matcher.scoring import Scorer
+from solvers import SCORE_SCALE
+from tests.matcher.test_scoring import reference_rules, surveys
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def person(pid: str, role: Role | tuple[Role, ...], **fields: object) -> Participant:
+    roles = role if isinstance(role, tuple) else (role,)
+    return Participant.model_validate(
+        {"id": pid, "name": pid.title(), "roles": roles, "languages": ("English",), **fields}
+    )
+
+
+def solve(people: list[Participant], config: ProgramConfig | None = None) -> MatchResult:
+    return match(Survey(participants=people, warnings=[]), config or ProgramConfig()).result
+
+
+def reasons(result: MatchResult) -> dict[str, str]:
+    return {u.id: u.reason for u in result.unmatched}
+
+
+def partners(result: MatchResult) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for cohort in result.cohorts:
+        for pair in cohort.pairs:
+            out.setdefault(pair.a, set()).add(pair.b)
+            out.setdefault(pair.b, set()).add(pair.a)
+    return out
+
+
+# --- Unmatched reasons -------------------------------------------------------------------
+
+
+def test_rules_that_removed_every_mentor_are_counted() -> None:
+    people = [
+        person("ana", Role.MENTOR, seniority=3),
+        person("bo", Role.MENTOR, seniority=6, languages=("French",)),
+        person("cy", Role.MENTEE, seniority=3),
+    ]
+    assert reasons(solve(people))["cy"] == (
+        "no eligible mentor: of 2 mentors: 1 no shared language, 1 not senior enough"
+    )
+    french = [*people[:2], person("cy", Role.MENTEE, seniority=1, languages=("Tamil",))]
+    assert reasons(solve(french))["cy"] == (
+        "no eligible mentor: of 2 mentors: 2 no shared language"
+    )
+
+
+def test_full_mentors_are_named_with_their_mentees_best_candidate_first() -> None:
+    # Five mentors with one place each, six mentees who can all have any of them.
+    mentors = [person(f"m{k}", Role.MENTOR, seniority=5, capacity=1) for k in range(5)]
+    mentees = [person(f"e{k}", Role.MENTEE, seniority=1) for k in range(6)]
+    result = solve([*mentors, *mentees])
+    (loser,) = [u for u in result.unmatched if u.role is Role.MENTEE]
+    text = loser.reason
+    assert text.startswith("all 5 eligible mentors are full: ")
+    assert text.endswith(" and 2 more")
+    named = re.findall(r"(M\d) \(mentoring (E\d)\)", text)
+    assert len(named) == 3
+    got = partners(result)
+    for mentor, mentee in named:  # each named mentor really mentors the named mentee
+        assert got[mentor.lower()] == {mentee.lower()}
+
+
+def test_only_eligible_mentor_full() -> None:
+    people = [
+        person("ana", Role.MENTOR, seniority=5, capacity=1, expertise=({"topic": "SQL"},)),
+        person("bo", Role.MENTEE, seniority=1, goals=("SQL",)),
+        person("cy", Role.MENTEE, seniority=1, goals=("Knitting",)),
+    ]
+    assert reasons(solve(people)) == {"cy": "the only eligible mentor is full: Ana (mentoring Bo)"}
+
+
+def test_minimum_score_reason_gives_the_best_score_they_would_have_had() -> None:
+    people = [
+        person("ana", Role.MENTOR, seniority=3, expertise=({"topic": "SQL"},)),
+        person("bo", Role.MENTOR, seniority=4),
+        person("zed", Role.MENTOR, seniority=1),  # removed by seniority, not by the score
+        person("cy", Role.MENTEE, seniority=1, goals=("SQL",)),
+    ]
+    free = ProgramConfig()
+    strict = ProgramConfig.model_validate({"rules": {"min_score": 99}})
+    mentees, mentors = people[3:], people[:3]
+    graph = Scorer(mentees, mentors, free).candidates()
+    best = max(100 * float(s) for s in graph.score)
+    who = mentors[int(graph.right[int(np.argmax(graph.score))])].name
+    result = solve(people, strict)
+    assert reasons(result)["cy"] == (
+        "no eligible mentor: the minimum score of 99 was not reached; 2 of 3 mentors pass "
+        f"every other rule, the best would have scored {best:.1f} ({who})"
+    )
+    assert result.summary.track("mentoring").unmatched_reasons == {
+        "no mentor reaches the minimum score": 1
+    }
+
+
+def test_odd_peer_out_names_who_took_their_candidates() -> None:
+    pool = [person(f"p{k}", Role.PEER, seniority=3) for k in range(3)]
+    result = solve(pool)
+    (odd,) = [u for u in result.unmatched if u.role is Role.PEER]
+    got = partners(result)
+    named = re.findall(r"(P\d) \(with (P\d)\)", odd.reason)
+    assert odd.reason.startswith("all 2 candidate peers were paired with others: ")
+    assert len(named) == 2
+    for a, b in named:
+        assert got[a.lower()] == {b.lower()}
+
+
+def test_reasons_never_mention_demographic_attributes() -> None:
+    people = [
+        person("ana", Role.MENTOR, seniority=5, capacity=1, attributes={"g": "ZQXsecret"}),
+        person("bo", Role.MENTEE, seniority=1, attributes={"g": "ZQXsecret"}),
+        person("cy", Role.MENTEE, seniority=1, attributes={"g": "ZQXsecret"}),
+        person("dee", Role.MENTEE, seniority=1, languages=("French",)),
+    ]
+    result = solve(people)
+    assert result.fixes
+    assert result.alternates
+    assert "ZQX" not in result.model_dump_json()
+
+
+# --- Topics -------------------------------------------------------------------------------
+
+
+def test_topic_supply_and_demand() -> None:
+    python, sql = {"topic": "Python"}, {"topic": "SQL"}
+    people = [
+        person("ana", Role.MENTOR, seniority=5, capacity=1, expertise=(python,)),
+        person("bo", Role.MENTOR, seniority=5, capacity=2, expertise=(python, sql)),
+        person("e1", Role.MENTEE, seniority=1, goals=("Python",)),
+        person("e2", Role.MENTEE, seniority=1, goals=("python", "SQL")),
+        person("e3", Role.MENTEE, seniority=1, goals=("Python",)),
+        person("e4", Role.MENTEE, seniority=1, goals=("Python", "Knitting")),
+        person("e5", Role.MENTEE, seniority=1, languages=("French",), goals=("SQL",)),
+    ]
+    result = solve(people)
+    topics = {t.topic: t for t in result.topics if t.track == "mentoring"}
+    assert [t.topic for t in result.topics] == ["Python", "SQL", "Knitting"]
+    py = topics["Python"]
+    assert (py.demand, py.offering, py.capacity, py.covered, py.short) == (4, 2, 3, 3, True)
+    sq = topics["SQL"]
+    assert (sq.demand, sq.offering, sq.capacity, sq.short) == (2, 1, 2, False)
+    got = partners(result)
+    assert sq.covered == (1 if "bo" in got.get("e2", set()) else 0)
+    knit = topics["Knitting"]
+    assert (knit.demand, knit.offering, knit.capacity, knit.covered) == (1, 0, 0, 0)
+    assert knit.short
+
+
+# --- Alternates ---------------------------------------------------------------------------
+
+
+@settings(max_examples=40)
+@given(surveys())
+def test_alternates_are_allowed_unchosen_and_ranked(
+    survey: tuple[list[Participant], list[Participant]],
+) -> None:
+    mentees, mentors = survey
+    cfg = ProgramConfig.model_validate({"diagnosis": {"alternates": 2}})
+    result = solve([*mentees, *mentors], cfg)
+    by_id = {p.id: p for p in (*mentees, *mentors)}
+    graph = Scorer(mentees, mentors, cfg).candidates()
+    score = {
+        (mentees[i].id, mentors[j].id): round(100 * float(s), 2)
+        for i, j, s in zip(graph.left, graph.right, graph.score, strict=True)
+    }
+    got = partners(result)
+    ranks: dict[str, list[tuple[int, float]]] = {}
+    for alt in result.alternates:
+        assert alt.track == "mentoring"
+        assert alt.partner_id not in got.get(alt.id, set())
+        me, other = by_id[alt.id], by_id[alt.partner_id]
+        mentee, mentor = (me, other) if Role.MENTEE in me.roles else (other, me)
+        assert not reference_rules(mentee, mentor, cfg)
+        assert alt.score == score[mentee.id, mentor.id]
+        ranks.setdefault(alt.id, []).append((alt.rank, alt.score))
+    for listed in ranks.values():
+        assert [r for r, _ in listed] == list(range(1, len(listed) + 1))
+        assert [s for _, s in listed] == sorted((s for _, s in listed), reverse=True)
+        assert len(listed) <= 2
+    off = ProgramConfig.model_validate({"diagnosis": {"alternates": 0}})
+    assert solve([*mentees, *mentors], off).alternates == []
+
+
+# --- Fixes --------------------------------------------------------------------------------
+
+
+def test_raising_one_capacity_places_the_expected_mentee() -> None:
+    people = [
+        person("ana", Role.MENTOR, seniority=5, capacity=1),
+        person("bo", Role.MENTOR, seniority=5, capacity=1, languages=("French",)),
+        person("cy", Role.MENTEE, seniority=1, expertise=(), goals=("SQL",)),
+        person("dee", Role.MENTEE, seniority=1),
+        person("fay", Role.MENTEE, seniority=1, languages=("French",)),
+    ]
+    result = solve(people)
+    (left_out,) = [u.id for u in result.unmatched if u.role is Role.MENTEE]
+    assert left_out in {"cy", "dee"}
+    raises = [f for f in result.fixes if f.kind == "raise_capacity"]
+    assert [f.change for f in raises] == ["raise Ana's capacity from 1 to 2"]  # not Bo's
+    (fix,) = raises
+    assert fix.newly_matched == [left_out]
+    # A direct re-solve with Ana's capacity raised fills exactly as many more places.
+    bigger = [p.model_copy(update={"capacity": 2}) if p.id == "ana" else p for p in people]
+    before, after = result.summary.pairs, solve(bigger).summary.pairs
+    assert fix.placed == after - before == 1
+
+
+def test_waiving_the_rule_that_removed_every_mentor() -> None:
+    people = [
+        person("ana", Role.MENTOR, seniority=5, capacity=2, location="Pune"),
+        person("eli", Role.MENTEE, seniority=1, location="Lagos", format=MeetingFormat.IN_PERSON),
+    ]
+    result = solve(people)
+    assert result.unmatched[0].reason.startswith("no eligible mentor: of 1 mentors: 1 meeting")
+    (fix,) = result.fixes
+    assert fix.kind == "relax_rule"
+    assert fix.change.startswith("let Eli accept a mentor despite the meeting format")
+    assert (fix.placed, fix.newly_matched) == (1, ["eli"])
+    off = ProgramConfig.model_validate({"diagnosis": {"max_variations": 0}})
+    assert solve(people, off).fixes == []
+
+
+# --- Why not X ----------------------------------------------------------------------------
+
+
+def _solved(people: list[Participant], cfg: ProgramConfig) -> RunOutput:
+    return match(Survey(participants=people, warnings=[]), cfg, keep_tracks=True)
+
+
+def test_why_not_a_forbidden_pair_names_the_rule() -> None:
+    people = [
+        person("ana", Role.MENTOR, seniority=5, languages=("English",)),
+        person("bo", Role.MENTOR, seniority=1, languages=("French",)),
+        person("cy", Role.MENTEE, seniority=1, languages=("English",)),
+    ]
+    output = _solved(people, ProgramConfig())
+    answer = why_not(output.solved, output.participants, "CY", "bo")
+    assert not answer.allowed
+    assert set(answer.forbidden_by) == {"no_shared_language", "not_senior_enough"}
+    assert any("listed English; Bo listed French" in d for d in answer.forbidden_detail)
+    assert any("is +0 level(s) from Cy" in d for d in answer.forbidden_detail)
+    assert not answer.pinnable
+    assert "not allowed by the hard rules" in answer.text()
+    with pytest.raises(PersonError, match="nobody"):
+        why_not(output.solved, output.participants, "nobody", "bo")
+    with pytest.raises(PersonError, match="not on opposite sides"):
+        why_not(output.solved, output.participants, "ana", "bo")
+
+
+@pytest.fixture(scope="module")
+def sample() -> tuple[ProgramConfig, list[Participant]]:
+    cfg = ProgramConfig.load(DATA / "sample_program.toml")
+    people = load_survey([DATA / "sample_survey.csv"], cfg).participants
+    # The mentoring track alone, without commitment limits: a plain capacitated assignment.
+    people = [p.model_copy(update={"commitments": None}) for p in people]
+    tracks = cfg.tracks.model_copy(update={"order": ["mentoring"]})
+    diagnosis = cfg.diagnosis.model_copy(update={"max_variations": 0})
+    return cfg.model_copy(update={"tracks": tracks, "diagnosis": diagnosis}), people
+
+
+def _oracle_total(weight: np.ndarray, allowed: np.ndarray, caps: list[int]) -> tuple[int, int]:
+    """(pairs, total integer weight) of the coverage-first optimum, by scipy on slots."""
+    owner = np.repeat(np.arange(len(caps)), caps)
+    big = SCORE_SCALE * (weight.shape[0] + 1)
+    matrix = np.where(allowed, big + weight, 0)[:, owner]
+    rows, cols = linear_sum_assignment(matrix, maximize=True)
+    used = allowed[rows, owner[cols]]
+    return int(used.sum()), int(weight[rows, owner[cols]][used].sum())
+
+
+def test_why_not_cost_equals_a_direct_re_solve(
+    sample: tuple[ProgramConfig, list[Participant]],
+) -> None:
+    cfg, people = sample
+    output = _solved(people, cfg)
+    solved = output.solved["mentoring"]
+    mentees, mentors, graph = solved.askers, solved.offerers, solved.graph
+    got = partners(output.result)
+    # A: an unmatched mentee; B: the full mentor they score best with.
+    a = next(i for i, p in enumerate(mentees) if p.id not in got)
+    arcs = np.flatnonzero(graph.left == a)
+    b = int(graph.right[arcs[np.argmax(graph.score[arcs])]])
+    answer = why_not(output.solved, people, mentees[a].id, mentors[b].id)
+    assert answer.allowed
+    assert answer.pinnable
+    # Independently: the optimum without the pin, and with A's row and B's unit removed.
+    caps = [cfg.mentoring.default_capacity if p.capacity is None else p.capacity for p in mentors]
+    weight = np.zeros((len(mentees), len(mentors)), dtype=np.int64)
+    allowed = np.zeros((len(mentees), len(mentors)), dtype=bool)
+    weight[graph.left, graph.right] = np.rint(graph.score * SCORE_SCALE)
+    allowed[graph.left, graph.right] = True
+    base_pairs, base_total = _oracle_total(weight, allowed, caps)
+    rest = np.ones(len(mentees), dtype=bool)
+    rest[a] = False
+    pinned_caps = list(caps)
+    pinned_caps[b] -= 1
+    pin_pairs, pin_total = _oracle_total(weight[rest], allowed[rest], pinned_caps)
+    pin_pairs, pin_total = pin_pairs + 1, pin_total + int(weight[a, b])
+    assert answer.filled_change == pin_pairs - base_pairs
+    expected = 100 * (pin_total - base_total) / SCORE_SCALE
+    assert answer.total_change == pytest.approx(expected, abs=0.05)
+    assert (
+        sum(c.points_after - c.points_before for c in answer.losers + answer.winners)
+        + answer.instead_pair.score
+    ) == pytest.approx(answer.total_change, abs=0.05)
