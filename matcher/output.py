@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 import os
@@ -15,30 +14,28 @@ from pathlib import Path
 
 from matcher.config import ProgramConfig
 from matcher.models import MatchResult, Participant, Role
+from matcher.report import ROLE_TRACK, attribute_rows, report_html
 from matcher.scoring import COMPONENTS
+from matcher.workbook import Sheet, workbook_bytes
+from matcher.workbook import neutralise as neutralise
 
 #: Written last into every results folder; its presence marks a folder as ours.
 MARKER = "summary.json"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+WORKBOOK = "results.xlsx"
 
 
 class OutputError(Exception):
     """The results cannot be written where asked."""
 
 
-def neutralise(value: object) -> object:
-    """Stop a spreadsheet from running a cell as a formula (prefix a quote)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """CSV with every cell neutralised; floats with two decimals (the rows keep numbers
+    typed, so the workbook gets real numbers from the same rows)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow([neutralise(v) for v in row])
+        writer.writerow([f"{v:.2f}" if isinstance(v, float) else neutralise(v) for v in row])
     return buffer.getvalue()
 
 
@@ -55,9 +52,9 @@ PAIR_COLUMNS = [
 ]
 
 
-def pairs_csv(result: MatchResult) -> str:
+def pair_rows(result: MatchResult) -> list[list[object]]:
     names = {m.id: m.name for c in result.cohorts for m in c.members}
-    rows = [
+    return [
         [
             cohort.id,
             cohort.track,
@@ -65,14 +62,17 @@ def pairs_csv(result: MatchResult) -> str:
             names[pair.a],
             pair.b,
             names[pair.b],
-            f"{pair.score:.2f}",
+            round(pair.score, 2),
             " ".join(pair.reasons),
-            *(f"{pair.components[c]:.2f}" for c in COMPONENTS),
+            *(round(pair.components[c], 2) for c in COMPONENTS),
         ]
         for cohort in result.cohorts
         for pair in cohort.pairs
     ]
-    return csv_text(PAIR_COLUMNS, rows)
+
+
+def pairs_csv(result: MatchResult) -> str:
+    return csv_text(PAIR_COLUMNS, pair_rows(result))
 
 
 PARTICIPANT_COLUMNS = [
@@ -86,9 +86,11 @@ PARTICIPANT_COLUMNS = [
 ]
 
 
-def participants_csv(
+def participant_rows(
     result: MatchResult, people: Sequence[Participant], default_capacity: int, default_demand: int
-) -> str:
+) -> list[list[object]]:
+    """One row per person; capacity only for mentors and demand only for mentees (None
+    elsewhere). Never an opt-in attribute: this is a per-person table."""
     partners: dict[str, list[str]] = {}
     for cohort in result.cohorts:
         for pair in cohort.pairs:
@@ -100,15 +102,17 @@ def participants_csv(
     reasons: dict[str, list[str]] = {}
     for item in result.unmatched:
         reasons.setdefault(item.id, []).append(f"as {item.role.value}: {item.reason}")
-    rows = []
+    rows: list[list[object]] = []
     for p in people:
         capacity = (
             (p.capacity if p.capacity is not None else default_capacity)
             if Role.MENTOR in p.roles
-            else ""
+            else None
         )
         demand = (
-            (p.demand if p.demand is not None else default_demand) if Role.MENTEE in p.roles else ""
+            (p.demand if p.demand is not None else default_demand)
+            if Role.MENTEE in p.roles
+            else None
         )
         rows.append(
             [
@@ -121,89 +125,136 @@ def participants_csv(
                 " | ".join(reasons.get(p.id, [])),
             ]
         )
-    return csv_text(PARTICIPANT_COLUMNS, rows)
+    return rows
+
+
+def participants_csv(
+    result: MatchResult, people: Sequence[Participant], default_capacity: int, default_demand: int
+) -> str:
+    return csv_text(
+        PARTICIPANT_COLUMNS, participant_rows(result, people, default_capacity, default_demand)
+    )
 
 
 CIRCLE_COLUMNS = ["circle_id", "theme", "member_id", "member_name", "role", "fit", "reasons"]
 
 
-def circles_csv(result: MatchResult) -> str:
-    rows = [
-        [c.id, c.theme, m.id, m.name, m.role.value, f"{c.fit[m.id]:.2f}", " ".join(c.reasons)]
+def circle_rows(result: MatchResult) -> list[list[object]]:
+    return [
+        [c.id, c.theme, m.id, m.name, m.role.value, round(c.fit[m.id], 2), " ".join(c.reasons)]
         for c in result.circles for m in c.members
     ]  # fmt: skip
-    return csv_text(CIRCLE_COLUMNS, rows)
+
+
+def circles_csv(result: MatchResult) -> str:
+    return csv_text(CIRCLE_COLUMNS, circle_rows(result))
 
 
 ALTERNATE_COLUMNS = ["track", "id", "rank", "partner_id", "partner_name", "score"]
 
 
-def alternates_csv(result: MatchResult) -> str:
-    rows = [
-        [a.track, a.id, a.rank, a.partner_id, a.partner_name, f"{a.score:.2f}"]
+def alternate_rows(result: MatchResult) -> list[list[object]]:
+    return [
+        [a.track, a.id, a.rank, a.partner_id, a.partner_name, round(a.score, 2)]
         for a in result.alternates
     ]
-    return csv_text(ALTERNATE_COLUMNS, rows)
 
 
-def report_html(result: MatchResult, program: str) -> str:
-    """A self-contained page (no network): the summary, the pairs, the unmatched."""
-    s = result.summary
-    esc = html.escape
-    buckets = [0] * 10
-    for cohort in result.cohorts:
-        for pair in cohort.pairs:
-            buckets[min(int(pair.score // 10), 9)] += 1
-    top = max(buckets) or 1
-    bars = "".join(
-        f"<tr><td>{10 * k}-{10 * k + 10}</td><td><div class=bar style='width:{300 * n // top}px'>"
-        f"</div></td><td>{n}</td></tr>"
-        for k, n in enumerate(buckets)
-    )
-    facts: list[tuple[str, object]] = [("people", s.people), ("pairs made", s.pairs)]
-    for t in s.tracks:
-        facts += [
-            (f"{t.track}: asking / offering", f"{t.left} / {t.right}"),
-            (f"{t.track}: matched / unmatched", f"{t.left_matched} / {t.left_unmatched}"),
-            (f"{t.track}: mean / lowest score", f"{t.mean_score} / {t.min_score}"),
-            (f"{t.track}: solver", f"{t.solver.method}, {t.solver.status}"),
-        ]
-    pair_rows = "".join(
-        f"<tr><td>{esc(c.id)}</td><td>{esc(p.a)}</td><td>{esc(p.b)}</td><td>{p.score:.1f}</td>"
-        f"<td>{esc(' '.join(p.reasons))}</td></tr>"
-        for c in result.cohorts
-        for p in c.pairs
-    )
-    circle_rows = "".join(
-        f"<tr><td>{esc(c.id)}</td><td>{esc(c.theme)}</td>"
-        f"<td>{esc(', '.join(m.name for m in c.members))}</td>"
-        f"<td>{esc(' '.join(c.reasons))}</td></tr>"
-        for c in result.circles
-    )
-    unmatched_rows = "".join(
-        f"<tr><td>{esc(u.id)}</td><td>{u.role.value}</td><td>{esc(u.reason)}</td></tr>"
-        for u in result.unmatched
-    )
-    return f"""<!doctype html>
-<html lang=en><meta charset=utf-8><title>{esc(program)}: matching report</title>
-<style>body{{font:14px system-ui,sans-serif;margin:2em;max-width:1100px}}
-table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 8px;
-text-align:left;vertical-align:top}}.bar{{background:#4a7;height:12px}}</style>
-<h1>{esc(program)}: matching report</h1>
-<table>{"".join(f"<tr><th>{k}</th><td>{esc(str(v))}</td></tr>" for k, v in facts)}</table>
-<h2>Score distribution</h2><table>{bars}</table>
-<h2>Pairs</h2><table><tr><th>cohort</th><th>mentor</th><th>mentee</th><th>score</th>
-<th>reasons</th></tr>{pair_rows}</table>
-<h2>Circles</h2><table><tr><th>circle</th><th>theme</th><th>members</th><th>why</th></tr>
-{circle_rows}</table>
-<h2>Not matched</h2><table><tr><th>id</th><th>role</th><th>reason</th></tr>{unmatched_rows}
-</table></html>
-"""
+def alternates_csv(result: MatchResult) -> str:
+    return csv_text(ALTERNATE_COLUMNS, alternate_rows(result))
 
 
-def write_results(out_dir: Path, files: dict[str, str]) -> list[Path]:
+SUMMARY_COLUMNS = [
+    "track", "asking", "offering", "candidate_pairs", "pairs", "matched", "unmatched",
+    "demand_total", "demand_met", "mean_score", "min_score", "solver_method", "solver_status",
+    "objective", "bound", "gap",
+]  # fmt: skip
+
+
+def summary_rows(result: MatchResult) -> list[list[object]]:
+    """One row per track (no timings: they would break byte-identical results)."""
+    return [
+        [t.track, t.left, t.right, t.candidate_pairs, t.pairs, t.left_matched, t.left_unmatched,
+         t.demand_total, t.demand_met, t.mean_score, t.min_score, t.solver.method,
+         t.solver.status, t.solver.objective, t.solver.bound, t.solver.gap]
+        for t in result.summary.tracks
+    ]  # fmt: skip
+
+
+UNMATCHED_COLUMNS = ["id", "name", "track", "role", "reason"]
+
+
+def unmatched_rows(result: MatchResult) -> list[list[object]]:
+    return [
+        [u.id, u.name, ROLE_TRACK.get(u.role, ""), u.role.value, u.reason] for u in result.unmatched
+    ]
+
+
+TOPIC_COLUMNS = ["track", "topic", "demand", "offering", "capacity", "covered", "short"]
+
+
+def topic_rows(result: MatchResult) -> list[list[object]]:
+    ranked = sorted(result.topics, key=lambda t: (t.track, -t.demand, t.topic))
+    return [
+        [t.track, t.topic, t.demand, t.offering, t.capacity, t.covered, t.short] for t in ranked
+    ]
+
+
+FIX_COLUMNS = ["rank", "track", "kind", "change", "placed", "newly_matched"]
+
+
+def fix_rows(result: MatchResult) -> list[list[object]]:
+    """Fixes best first: most places filled, then by track and wording (stable order)."""
+    ranked = sorted(result.fixes, key=lambda f: (-f.placed, f.track, f.kind, f.change))
+    return [
+        [k, f.track, f.kind, f.change, f.placed, ";".join(f.newly_matched)]
+        for k, f in enumerate(ranked, start=1)
+    ]
+
+
+ATTRIBUTE_COLUMNS = ["attribute", "value", "asked", "matched", "not_matched", "match_rate"]
+
+
+def results_workbook(
+    result: MatchResult, people: Sequence[Participant], config: ProgramConfig
+) -> bytes:
+    """results.xlsx: one sheet per table, from the same rows as the CSV files. The
+    attributes sheet (suppressed aggregates) only exists when the program opts in."""
+    sheets = [
+        Sheet("summary", SUMMARY_COLUMNS, summary_rows(result)),
+        Sheet("pairs", PAIR_COLUMNS, pair_rows(result)),
+        Sheet(
+            "participants",
+            PARTICIPANT_COLUMNS,
+            participant_rows(
+                result, people, config.mentoring.default_capacity, config.mentoring.default_demand
+            ),
+        ),
+        Sheet("circles", CIRCLE_COLUMNS, circle_rows(result)),
+        Sheet("unmatched", UNMATCHED_COLUMNS, unmatched_rows(result)),
+        Sheet("topics", TOPIC_COLUMNS, topic_rows(result)),
+        Sheet("fixes", FIX_COLUMNS, fix_rows(result)),
+        Sheet("alternates", ALTERNATE_COLUMNS, alternate_rows(result)),
+    ]
+    attributes = attribute_rows(result, people, config)
+    if attributes:
+        sheets.append(
+            Sheet(
+                "attributes",
+                ATTRIBUTE_COLUMNS,
+                [
+                    [r.attribute, r.value, r.asked, r.matched, r.unmatched, r.rate]
+                    for r in attributes
+                ],
+            )
+        )
+    return workbook_bytes(sheets, title=f"{config.name}: matching results")
+
+
+def write_results(out_dir: Path, files: dict[str, str] | dict[str, str | bytes]) -> list[Path]:
     """Write every file into a fresh folder, then swap it in: a failure at any point
-    leaves the previous results untouched and no half-written folder behind."""
+    leaves the previous results untouched and no half-written folder behind. Text is
+    written as UTF-8, bytes (the workbook) as they are."""
     out_dir = out_dir.resolve()
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir} exists and is not a folder")
@@ -216,9 +267,10 @@ def write_results(out_dir: Path, files: dict[str, str]) -> list[Path]:
     try:
         ordered = sorted(files, key=lambda name: name == MARKER)  # the marker last
         for name in ordered:
-            target = staging / name
-            with target.open("w", encoding="utf-8", newline="") as handle:
-                handle.write(files[name])
+            content = files[name]
+            data = content if isinstance(content, bytes) else content.encode("utf-8")
+            with (staging / name).open("wb") as handle:
+                handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
         if out_dir.exists():
@@ -264,9 +316,10 @@ def render(
     people: Sequence[Participant],
     config: ProgramConfig,
     run: dict[str, object] | None = None,
-) -> dict[str, str]:
-    """Every results file by name. Timings stay out of the files, so the same input and
-    seed give byte-identical results. ``run`` (``run_record``) becomes run.json."""
+) -> dict[str, str | bytes]:
+    """Every results file by name (text, and the workbook as bytes). Timings stay out
+    of the files, so the same input and seed give byte-identical results. ``run``
+    (``run_record``) becomes run.json."""
     summary = result.summary.model_dump(mode="json", exclude={"stage_seconds"})
     for track in summary["tracks"]:
         track["solver"].pop("wall_time", None)
@@ -280,7 +333,8 @@ def render(
         "participants.csv": participants_csv(
             result, people, config.mentoring.default_capacity, config.mentoring.default_demand
         ),
-        "report.html": report_html(result, config.name),
+        "report.html": report_html(result, people, config),
+        WORKBOOK: results_workbook(result, people, config),
         **({"circles.csv": circles_csv(result)} if result.circles else {}),
         **({"alternates.csv": alternates_csv(result)} if result.alternates else {}),
         **({RUN_FILE: json.dumps(run, indent=2) + "\n"} if run is not None else {}),
