@@ -385,3 +385,58 @@ def test_attributes_never_leave_their_aggregate(tmp_path: Path) -> None:
     for sheet, frame in sheets.items():
         text = frame.write_csv()
         assert ("ZQXbig" in text) == (sheet == "attributes"), sheet
+
+
+# --- the browser ---------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason=f"needs {CHROMIUM} and {CHROMEDRIVER}: Debian's chromium and chromium-driver "
+    "(`make browser` installs them, as root)",
+)
+def test_report_opens_in_a_browser_and_shows_its_charts(page: str, tmp_path: Path) -> None:
+    """Chromium lays the page out: every chart's SVG is displayed with a real size and
+    its non-zero bars have a drawn area. Never downloads a driver (Debian's is used)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    file = tmp_path / "report.html"
+    file.write_text(page, encoding="utf-8")
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                 "--window-size=1300,1000"):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    try:
+        driver.get(file.as_uri())
+        assert driver.title == "Test <program>: matching report"
+        charts = driver.find_elements(By.CSS_SELECTOR, "figure.chart svg.plot")
+        keys = {c.get_attribute("id") for c in charts}
+        assert {"scores-svg", "utilisation-svg", "topics-svg", "unmatched-mentoring-svg",
+                "mix-svg"} <= keys  # fmt: skip
+        for svg in charts:
+            assert svg.is_displayed(), svg.get_attribute("id")
+            assert svg.size["width"] > 100, svg.get_attribute("id")
+            assert svg.size["height"] > 30, svg.get_attribute("id")
+            bars = svg.find_elements(By.CSS_SELECTOR, "rect.mark")
+            assert bars, svg.get_attribute("id")
+            drawn = [b for b in bars if float(b.get_attribute("data-value") or 0) > 0]
+            assert drawn
+            assert all(b.size["width"] > 0 and b.size["height"] > 0 for b in drawn)
+        # The tallest histogram bar is drawn taller than a shorter one.
+        bars = driver.find_elements(By.CSS_SELECTOR, "#scores-svg rect.mark")
+        heights = {b.get_attribute("data-label"): b.size["height"] for b in bars}
+        assert heights["90-100"] > heights["50-60"] > 0
+        # The table fallback is there for each chart, one click away.
+        tables = driver.find_elements(By.CSS_SELECTOR, "figure.chart details table")
+        assert len(tables) >= len(charts)
+    finally:
+        driver.quit()
