@@ -25,6 +25,7 @@ from matcher.intake.normalize import key
 from matcher.models import Alternate, Fix, Participant, TopicBalance
 from matcher.scoring import COMPONENTS, RULES, CandidateGraph, Scorer
 from solvers import (
+    SCORE_SCALE,
     AssignmentProblem,
     GroupedAssignmentProblem,
     Solution,
@@ -81,7 +82,8 @@ class NearMisses:
     def size(self) -> int:
         return int(self.left.shape[0])
 
-    def select(self, keep: Bool) -> NearMisses:
+    def select(self, keep: Bool | Ints) -> NearMisses:
+        """The near misses at a boolean mask or at indices."""
         return NearMisses(
             self.left[keep], self.right[keep], self.rule[keep], self.score[keep],
             self.components[keep],
@@ -235,8 +237,13 @@ def topic_balance(
 
 
 def top_per_person(person: Ints, partner: Ints, score: Floats, partner_rank: Ints, n: int) -> Ints:
-    """Indices of each person's ``n`` best arcs (score, then partner order)."""
-    order = np.lexsort((partner_rank[partner], -score, person))
+    """Indices of each person's ``n`` best arcs: highest score as the solver sees it
+    (``SCORE_SCALE`` steps), then partner order. One int64 sort key, no lexsort."""
+    if person.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    width = int(partner_rank.max(initial=0)) + 1
+    steps = SCORE_SCALE - np.rint(score * SCORE_SCALE).astype(np.int64)
+    order = np.argsort((person * (SCORE_SCALE + 1) + steps) * width + partner_rank[partner])
     grouped = person[order]
     starts = np.concatenate([[True], grouped[1:] != grouped[:-1]])
     first = np.maximum.accumulate(np.where(starts, np.arange(grouped.shape[0]), 0))
@@ -262,7 +269,6 @@ def alternates(
     free = ~chosen
     idx = np.flatnonzero(free)
     top = idx[top_per_person(arc_person[free], arc_partner[free], score[free], rank, n)]
-    top = top[np.lexsort((rank[arc_partner[top]], -score[top], arc_person[top]))]
     out: list[Alternate] = []
     previous, position = -1, 0
     for arc in top.tolist():
@@ -332,10 +338,10 @@ def _interleave(*lists: list[_Variation]) -> Iterator[_Variation]:
         yield from items[shortest:longest]
 
 
-def _variations(solved: SolvedTrack, misses: NearMisses) -> list[_Variation]:
-    """Candidate changes, most promising first: each rule waived for every unmatched
-    person it blocks, then +1 place for full offerers and one rule waived for one person,
-    alternately."""
+def _variations(solved: SolvedTrack, misses: NearMisses, limit: int) -> list[_Variation]:
+    """Up to ``limit`` candidate changes, most promising first: each rule waived for every
+    unmatched person it blocks, then +1 place for full offerers and one rule waived for one
+    person, alternately. Only the problems that will be tried are built."""
     problem, graph = solved.problem, solved.graph
     partner, partners, askers_noun, _ = NOUNS[solved.track]
     got_left = solved.got_left(solved.solution)
@@ -344,11 +350,13 @@ def _variations(solved: SolvedTrack, misses: NearMisses) -> list[_Variation]:
     )
     short = got_left < problem.left_demand
     rule_wide: list[_Variation] = []
-    for r in sorted(set(misses.rule.tolist())):
+    for r in np.unique(misses.rule).tolist():
         these = misses.select(misses.rule == r)
         people = np.unique(these.left)
         if people.shape[0] < 2:
             continue  # the same as waiving it for that one person, below
+        if len(rule_wide) >= limit:
+            break
         rule_wide.append(_Variation(
             "relax_rule",
             f"accept {partners} {WAIVE_TEXT[RULES[r]]} for the {people.shape[0]} "
@@ -363,7 +371,7 @@ def _variations(solved: SolvedTrack, misses: NearMisses) -> list[_Variation]:
     raise_at = np.flatnonzero(full & (touching > 0))
     raise_at = raise_at[np.lexsort((raise_at, -touching[raise_at]))]
     raises: list[_Variation] = []
-    for j in raise_at.tolist():
+    for j in raise_at[:limit].tolist():
         person, now = solved.offerers[j], int(problem.right_capacity[j])
         if solved.offered[j] > now:  # the commitments limit, not the capacity, binds
             change = (
@@ -381,11 +389,12 @@ def _variations(solved: SolvedTrack, misses: NearMisses) -> list[_Variation]:
         )))  # fmt: skip
     # One rule waived for one person: people with the most partners it opens first.
     pair_key = misses.left * len(RULES) + misses.rule
-    keys, counts = np.unique(pair_key, return_counts=True)
+    by_key = np.argsort(pair_key, kind="stable")
+    keys, starts, counts = np.unique(pair_key[by_key], return_index=True, return_counts=True)
     waives: list[_Variation] = []
-    for k in keys[np.lexsort((keys, -counts))].tolist():
-        i, r = divmod(int(k), len(RULES))
-        these = misses.select(pair_key == k)
+    for n in np.lexsort((keys, -counts))[:limit].tolist():
+        i, r = divmod(int(keys[n]), len(RULES))
+        these = misses.select(by_key[starts[n] : starts[n] + counts[n]])
         best = int(these.right[np.lexsort((these.right, -these.score))[0]])
         waives.append(_Variation(
             "relax_rule",
@@ -393,7 +402,7 @@ def _variations(solved: SolvedTrack, misses: NearMisses) -> list[_Variation]:
             f"({these.size} such {partners}, e.g. {solved.offerers[best].name})",
             _with_arcs(problem, these),
         ))  # fmt: skip
-    return [*rule_wide, *_interleave(raises, waives)]
+    return [*rule_wide, *_interleave(raises, waives)][:limit]
 
 
 def find_fixes(solved: SolvedTrack, misses: NearMisses) -> list[Fix]:
@@ -406,7 +415,7 @@ def find_fixes(solved: SolvedTrack, misses: NearMisses) -> list[Fix]:
     if not (base < solved.problem.left_demand).any():
         return []
     fixes: list[tuple[int, int, Fix]] = []
-    for order, variation in enumerate(_variations(solved, misses)[:limit]):
+    for order, variation in enumerate(_variations(solved, misses, limit)):
         solution = solved.solve(variation.problem)
         placed = solution.assigned - solved.solution.assigned
         if placed <= 0:
@@ -567,14 +576,18 @@ def _rule_detail(
 
     if rule in ("not_senior_enough", "too_senior") and gap is not None:
         bound = (
-            f"at least {rules.min_seniority_gap}"
+            f"at least {rules.min_seniority_gap} (rules.min_seniority_gap)"
             if rule == "not_senior_enough"
-            else f"at most {rules.max_seniority_gap}"
+            else f"at most {rules.max_seniority_gap} (rules.max_seniority_gap)"
+        )
+        where = (
+            "at the same level as"
+            if gap == 0
+            else f"{abs(gap)} level(s) {'above' if gap > 0 else 'below'}"
         )
         return (
-            f"{RULE_TEXT[rule]}: {offerer.name} ({level(offerer)}) is {gap:+d} level(s) from "
-            f"{asker.name} ({level(asker)}); this track needs {bound} "
-            "(rules.min_seniority_gap / max_seniority_gap)"
+            f"{RULE_TEXT[rule]}: {offerer.name} ({level(offerer)}) is {where} "
+            f"{asker.name} ({level(asker)}); this track needs a gap of {bound}"
         )
     if rule == "no_shared_language":
         return (
@@ -607,9 +620,7 @@ def _view(person: Participant, values: npt.NDArray[np.float32], solved: SolvedTr
     )  # fmt: skip
 
 
-def _pinned(
-    solved: SolvedTrack, arc: int
-) -> tuple[Solution, Bool, AssignmentProblem | GroupedAssignmentProblem]:
+def _pinned(solved: SolvedTrack, arc: int) -> tuple[Solution, Bool]:
     """The track re-solved with arc ``arc`` forced: its two ends lose one unit each and the
     arc leaves the graph; the optimum of that plus the arc is the pinned optimum."""
     keep = np.ones(solved.problem.n_arcs, dtype=bool)
@@ -632,7 +643,7 @@ def _pinned(
             right_group_owner=g.right_group_owner, right_group_capacity=right_groups,
             objective=g.objective,
         )  # fmt: skip
-        return solve_grouped_assignment(grouped), keep, grouped
+        return solve_grouped_assignment(grouped), keep
     p = solved.problem
     demand, capacity = p.left_demand.copy(), p.right_capacity.copy()
     demand[i] -= 1
@@ -641,7 +652,7 @@ def _pinned(
         left_demand=demand, right_capacity=capacity, arc_left=p.arc_left[keep],
         arc_right=p.arc_right[keep], arc_weight=p.arc_weight[keep], objective=p.objective,
     )  # fmt: skip
-    return solved.solve(reduced), keep, reduced
+    return solved.solve(reduced), keep
 
 
 def _changes(
@@ -753,8 +764,7 @@ def why_not(
         forbidden_detail=details, instead_pair=instead_view,
         current=[c for c in current if c.id != b.id], pinnable=False,
     )  # fmt: skip
-    notes = ["only this track is re-solved; later tracks, which use the commitments left "
-             "by it, are kept as they are"]  # fmt: skip
+    notes: list[str] = []
     if solved.solution.status.value != "optimal":
         notes.append(
             f"the track's solver ({solved.solution.method}) did not prove optimality, so the "
@@ -779,7 +789,7 @@ def why_not(
         )
     else:
         arc = int(arcs[0])
-        solution, keep, _ = _pinned(solved, arc)
+        solution, keep = _pinned(solved, arc)
         after = np.concatenate([np.flatnonzero(keep)[solution.chosen_arcs], [arc]])
         after = np.sort(after).astype(np.int64)
         new_total = float(graph.score[after].sum())
@@ -787,6 +797,10 @@ def why_not(
         answer.total_change = round(100 * (new_total - float(graph.score[base].sum())), 2)
         answer.filled_change = int(after.shape[0] - base.shape[0])
         answer.losers, answer.winners = _changes(solved, base, after, {a.id, b.id})
+        notes.append(
+            "only this track is re-solved; later tracks, which use the commitments left by "
+            "it, are kept as they are"
+        )
     answer.notes = notes
     return answer
 

@@ -258,7 +258,7 @@ def test_why_not_a_forbidden_pair_names_the_rule() -> None:
     assert not answer.allowed
     assert set(answer.forbidden_by) == {"no_shared_language", "not_senior_enough"}
     assert any("listed English; Bo listed French" in d for d in answer.forbidden_detail)
-    assert any("is +0 level(s) from Cy" in d for d in answer.forbidden_detail)
+    assert any("Bo (1) is at the same level as Cy (1)" in d for d in answer.forbidden_detail)
     assert not answer.pinnable
     assert "not allowed by the hard rules" in answer.text()
     with pytest.raises(PersonError, match="nobody"):
