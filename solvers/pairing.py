@@ -233,9 +233,10 @@ def solve_pruned_blossom_rounds(problem: PairingProblem) -> tuple[Solution, int]
     chosen = _blossom_by_piece(n_nodes, arc_u, arc_v, weights, ids[kept], coverage)
     # Each component's gap, in units of 1/2: no edge costing more is in a better matching.
     n_labels = int(label.max()) + 1
-    upper = np.bincount(label, weights=dual, minlength=n_labels)  # exact below 2**53
-    lower = 2 * np.bincount(edge_label[chosen], weights=gain[chosen], minlength=n_labels)
-    gap = upper - lower
+    # In int64: float sums would round once totals pass 2**53 (about a million people).
+    gap = np.zeros(n_labels, dtype=np.int64)
+    np.add.at(gap, label, dual)
+    np.subtract.at(gap, edge_label[chosen], 2 * gain[chosen])
     admitted = reduced <= gap[edge_label]
     redo = np.unique(edge_label[admitted & ~kept])
     if redo.shape[0]:
