@@ -23,12 +23,14 @@ from matcher.config import ProgramConfig
 from matcher.explain import RULE_TEXT, name_list, points
 from matcher.intake.normalize import key
 from matcher.models import Alternate, Fix, Participant, TopicBalance
-from matcher.scoring import COMPONENTS, RULES, CandidateGraph, Scorer
+from matcher.scoring import BLOCK_PAIRS, COMPONENTS, RULES, CandidateGraph, Scorer
 from solvers import (
     SCORE_SCALE,
     AssignmentProblem,
     GroupedAssignmentProblem,
+    Objective,
     Solution,
+    Status,
     solve_assignment,
     solve_grouped_assignment,
 )
@@ -90,13 +92,21 @@ class NearMisses:
         )  # fmt: skip
 
 
-def _runs(rows: Ints) -> Iterator[slice]:
-    """Contiguous runs of sorted distinct row indices, as slices the scorer accepts."""
+#: Rows scored together when looking at the rows of a few people: a gap of up to this
+#: many unwanted rows is scored and dropped rather than paying one call per run.
+ROW_GAP = 16
+
+
+def _runs(rows: Ints, most: int) -> Iterator[slice]:
+    """Slices over sorted distinct row indices, joining runs whose gap is at most
+    ``ROW_GAP`` rows, each slice at most ``most`` rows long."""
     if rows.shape[0] == 0:
         return
-    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+    breaks = np.flatnonzero(np.diff(rows) > ROW_GAP + 1) + 1
     for run in np.split(rows, breaks):
-        yield slice(int(run[0]), int(run[-1]) + 1)
+        first, last = int(run[0]), int(run[-1]) + 1
+        for start in range(first, last, most):
+            yield slice(start, min(start + most, last))
 
 
 def rule_masks(scorer: Scorer, rows: slice) -> tuple[dict[str, Bool], npt.NDArray[np.float32]]:
@@ -122,17 +132,21 @@ def pair_score(scorer: Scorer, values: npt.NDArray[np.float32]) -> Floats:
 def near_misses(scorer: Scorer, rows: Ints) -> NearMisses:
     """Every pair of ``rows`` x all columns that exactly one waivable rule forbids.
 
-    Vectorised per contiguous run of rows; memory follows rows x columns of one run.
+    Vectorised per block of nearby rows; memory follows rows x columns of one block.
     """
+    wanted = np.zeros(scorer.left.size, dtype=bool)
+    wanted[rows] = True
+    most = max(1, BLOCK_PAIRS // max(scorer.right.size, 1))
     lefts: list[Ints] = []
     rights: list[Ints] = []
     rules: list[Ints] = []
     comps: list[npt.NDArray[np.float32]] = []
-    for block in _runs(np.unique(rows)):
+    for block in _runs(np.flatnonzero(wanted), most):
         masks, values = rule_masks(scorer, block)
         count = np.zeros(values.shape[1:], dtype=np.int8)
         for mask in masks.values():
             count += mask
+        count[~wanted[block]] = 0  # rows scored only to fill a gap
         for r, name in enumerate(RULES):
             if name not in masks or name not in RELAXABLE:
                 continue
@@ -314,9 +328,14 @@ class SolvedTrack:
 
 @dataclass(frozen=True)
 class _Variation:
+    """One change to try: re-solve ``problem``, or (single-unit changes when the base is a
+    proven maximum flow) read the answer off the residual graph: ``start`` is the person
+    an augmenting path places, -1 if none."""
+
     kind: str
     change: str
-    problem: AssignmentProblem
+    problem: AssignmentProblem | None = None
+    start: int = -1
 
 
 def _with_arcs(problem: AssignmentProblem, misses: NearMisses) -> AssignmentProblem:
@@ -329,19 +348,82 @@ def _with_arcs(problem: AssignmentProblem, misses: NearMisses) -> AssignmentProb
     )  # fmt: skip
 
 
-def _interleave(*lists: list[_Variation]) -> Iterator[_Variation]:
-    for group in zip(*lists, strict=False):
-        yield from group
-    longest = max((len(x) for x in lists), default=0)
-    shortest = min((len(x) for x in lists), default=0)
-    for items in lists:
-        yield from items[shortest:longest]
+@dataclass(frozen=True)
+class _Reach:
+    """The base assignment's residual graph, read for single-unit changes.
+
+    A maximum flow has no augmenting path; one more unit of capacity at offerer ``j``
+    creates one exactly when ``j`` is reachable from the source (then ``start[j]`` is the
+    asker a shortest such path places, and nobody loses a match), and a new arc from an
+    asker with room to offerer ``j`` creates one exactly when ``j`` reaches the sink. So
+    both counts equal an exact re-solve's, from two breadth-first searches in all.
+    """
+
+    start: Ints
+    to_sink: Bool
 
 
-def _variations(solved: SolvedTrack, misses: NearMisses, limit: int) -> list[_Variation]:
-    """Up to ``limit`` candidate changes, most promising first: each rule waived for every
-    unmatched person it blocks, then +1 place for full offerers and one rule waived for one
-    person, alternately. Only the problems that will be tried are built."""
+def _reach(solved: SolvedTrack) -> _Reach | None:
+    """None when the base is not a proven maximum flow (then variations are re-solved)."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import breadth_first_order
+
+    p, chosen = solved.problem, solved.solution.chosen_arcs
+    if p.objective is not Objective.COVERAGE or solved.solution.status is not Status.OPTIMAL:
+        return None
+    n_left, n_right = p.n_left, p.n_right
+    source = n_left + n_right
+    used = np.zeros(p.n_arcs, dtype=bool)
+    used[chosen] = True
+    room_left = np.bincount(p.arc_left[chosen], minlength=n_left) < p.left_demand
+    room_right = np.bincount(p.arc_right[chosen], minlength=n_right) < p.right_capacity
+    # Residual arcs: source -> asker with room, asker -> offerer unused, offerer -> asker used.
+    tails = np.concatenate(
+        [np.full(int(room_left.sum()), source), p.arc_left[~used], n_left + p.arc_right[used]]
+    )
+    heads = np.concatenate(
+        [np.flatnonzero(room_left), n_left + p.arc_right[~used], p.arc_left[used]]
+    )
+    n = source + 1
+    graph = sp.csr_matrix((np.ones(tails.shape[0]), (tails, heads)), shape=(n, n))
+    _, pred = breadth_first_order(graph, source, directed=True, return_predecessors=True)
+    offer_nodes = n_left + np.arange(n_right)
+    reached = pred[offer_nodes] >= 0
+    if (reached & room_right).any():
+        return None  # an augmenting path exists: not a maximum flow
+    # Walk each reached offerer's path back to the asker the source feeds.
+    current = np.where(reached, offer_nodes, source)
+    for _ in range(n):
+        back = pred[current]
+        done = (current == source) | (back == source)
+        if done.all():
+            break
+        current = np.where(done, current, back)
+    start = np.where(reached, current, -1).astype(np.int64)
+    # Prefer the best direct placement: an asker with room on an unused arc to the offerer.
+    direct = np.flatnonzero(~used & room_left[p.arc_left])
+    if direct.shape[0]:
+        askers = np.arange(n_left, dtype=np.int64)
+        best = direct[top_per_person(p.arc_right[direct], p.arc_left[direct],
+                                     p.arc_weight[direct], askers, 1)]  # fmt: skip
+        start[p.arc_right[best]] = p.arc_left[best]
+    # Who reaches the sink: search the reversed residual graph from the sink's side.
+    sink = source
+    rev_tails = np.concatenate(
+        [np.full(int(room_right.sum()), sink), n_left + p.arc_right[~used], p.arc_left[used]]
+    )
+    rev_heads = np.concatenate(
+        [n_left + np.flatnonzero(room_right), p.arc_left[~used], n_left + p.arc_right[used]]
+    )
+    reverse = sp.csr_matrix((np.ones(rev_tails.shape[0]), (rev_tails, rev_heads)), shape=(n, n))
+    _, back_pred = breadth_first_order(reverse, sink, directed=True, return_predecessors=True)
+    return _Reach(start=start, to_sink=back_pred[offer_nodes] >= 0)
+
+
+def _variations(solved: SolvedTrack, misses: NearMisses, reach: _Reach | None) -> list[_Variation]:
+    """Candidate changes, most promising first: each rule waived for every unmatched person
+    it blocks (always re-solved), then +1 place for full offerers and one rule waived for
+    one person, alternately (read off ``reach`` when given, else re-solved)."""
     problem, graph = solved.problem, solved.graph
     partner, partners, askers_noun, _ = NOUNS[solved.track]
     got_left = solved.got_left(solved.solution)
@@ -349,6 +431,7 @@ def _variations(solved: SolvedTrack, misses: NearMisses, limit: int) -> list[_Va
         problem.arc_right[solved.solution.chosen_arcs], minlength=problem.n_right
     )
     short = got_left < problem.left_demand
+    limit = solved.config.diagnosis.max_variations
     rule_wide: list[_Variation] = []
     for r in np.unique(misses.rule).tolist():
         these = misses.select(misses.rule == r)
@@ -361,7 +444,7 @@ def _variations(solved: SolvedTrack, misses: NearMisses, limit: int) -> list[_Va
             "relax_rule",
             f"accept {partners} {WAIVE_TEXT[RULES[r]]} for the {people.shape[0]} "
             f"unmatched {askers_noun} this rule alone blocks",
-            _with_arcs(problem, these),
+            problem=_with_arcs(problem, these),
         ))  # fmt: skip
     # +1 place for each full offerer eligible for someone short, most such people first.
     full = (got_right >= problem.right_capacity) & (solved.offered > 0)
@@ -370,8 +453,10 @@ def _variations(solved: SolvedTrack, misses: NearMisses, limit: int) -> list[_Va
     )
     raise_at = np.flatnonzero(full & (touching > 0))
     raise_at = raise_at[np.lexsort((raise_at, -touching[raise_at]))]
+    if reach is None:
+        raise_at = raise_at[:limit]
     raises: list[_Variation] = []
-    for j in raise_at[:limit].tolist():
+    for j in raise_at.tolist():
         person, now = solved.offerers[j], int(problem.right_capacity[j])
         if solved.offered[j] > now:  # the commitments limit, not the capacity, binds
             change = (
@@ -380,34 +465,56 @@ def _variations(solved: SolvedTrack, misses: NearMisses, limit: int) -> list[_Va
             )
         else:
             change = f"raise {person.name}'s capacity from {now} to {now + 1}"
+        if reach is not None:
+            raises.append(_Variation("raise_capacity", change, start=int(reach.start[j])))
+            continue
         capacity = problem.right_capacity.copy()
         capacity[j] += 1
-        raises.append(_Variation("raise_capacity", change, AssignmentProblem(
+        raises.append(_Variation("raise_capacity", change, problem=AssignmentProblem(
             left_demand=problem.left_demand, right_capacity=capacity, arc_left=problem.arc_left,
             arc_right=problem.arc_right, arc_weight=problem.arc_weight,
             objective=problem.objective,
         )))  # fmt: skip
     # One rule waived for one person: people with the most partners it opens first.
+    room = problem.left_demand - got_left
     pair_key = misses.left * len(RULES) + misses.rule
     by_key = np.argsort(pair_key, kind="stable")
     keys, starts, counts = np.unique(pair_key[by_key], return_index=True, return_counts=True)
+    ranked = np.lexsort((keys, -counts))
     waives: list[_Variation] = []
-    for n in np.lexsort((keys, -counts))[:limit].tolist():
+    for n in (ranked if reach is not None else ranked[:limit]).tolist():
         i, r = divmod(int(keys[n]), len(RULES))
         these = misses.select(by_key[starts[n] : starts[n] + counts[n]])
         best = int(these.right[np.lexsort((these.right, -these.score))[0]])
-        waives.append(_Variation(
-            "relax_rule",
+        change = (
             f"let {solved.askers[i].name} accept a {partner} {WAIVE_TEXT[RULES[r]]} "
-            f"({these.size} such {partners}, e.g. {solved.offerers[best].name})",
-            _with_arcs(problem, these),
-        ))  # fmt: skip
-    return [*rule_wide, *_interleave(raises, waives)][:limit]
+            f"({these.size} such {partners}, e.g. {solved.offerers[best].name})"
+        )
+        if reach is not None and room[i] == 1:  # one unit: one augmenting path or none
+            opens = bool(reach.to_sink[these.right].any())
+            waives.append(_Variation("relax_rule", change, start=i if opens else -1))
+        else:
+            waives.append(_Variation("relax_rule", change, problem=_with_arcs(problem, these)))
+    return [*rule_wide, *_interleave(raises, waives)]
+
+
+def _interleave(*lists: list[_Variation]) -> Iterator[_Variation]:
+    for group in zip(*lists, strict=False):
+        yield from group
+    shortest = min((len(x) for x in lists), default=0)
+    for items in lists:
+        yield from items[shortest:]
 
 
 def find_fixes(solved: SolvedTrack, misses: NearMisses) -> list[Fix]:
-    """Small changes that the exact re-solve shows would fill more requested places,
-    most places first. At most ``diagnosis.max_variations`` re-solves of this track."""
+    """Small changes that would fill more requested places, most places first.
+
+    Each is exact: single-unit changes (+1 capacity, one rule waived for one person) are
+    read off the base assignment's residual graph when it is a proven maximum flow (the
+    count equals a re-solve's; the person named is the one a shortest augmenting path
+    places), the rest are re-solved. At most ``diagnosis.max_variations`` re-solves of
+    this track and as many fixes listed.
+    """
     limit = solved.config.diagnosis.max_variations
     if limit == 0 or solved.grouped is not None:
         return []  # per-kind (grouped) demand: a single +1 has no one meaning
@@ -415,7 +522,18 @@ def find_fixes(solved: SolvedTrack, misses: NearMisses) -> list[Fix]:
     if not (base < solved.problem.left_demand).any():
         return []
     fixes: list[tuple[int, int, Fix]] = []
-    for order, variation in enumerate(_variations(solved, misses, limit)):
+    resolved = 0
+    for order, variation in enumerate(_variations(solved, misses, _reach(solved))):
+        if variation.problem is None:
+            if variation.start >= 0:
+                fixes.append((-1, order, Fix(
+                    track=solved.track, kind=variation.kind, change=variation.change, placed=1,
+                    newly_matched=[solved.askers[variation.start].id],
+                )))  # fmt: skip
+            continue
+        if resolved >= limit:
+            continue
+        resolved += 1
         solution = solved.solve(variation.problem)
         placed = solution.assigned - solved.solution.assigned
         if placed <= 0:
@@ -430,7 +548,7 @@ def find_fixes(solved: SolvedTrack, misses: NearMisses) -> list[Fix]:
             track=solved.track, kind=variation.kind, change=change, placed=placed,
             newly_matched=gained,
         )))  # fmt: skip
-    return [fix for _, _, fix in sorted(fixes, key=lambda t: (t[0], t[1]))]
+    return [fix for _, _, fix in sorted(fixes, key=lambda t: (t[0], t[1]))][:limit]
 
 
 # --- Why not X instead: the counterfactual of one pinned pair --------------------------

@@ -4,6 +4,7 @@ counterfactual checked against what an independent re-solve or count says."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from hypothesis import given, settings
 from scipy.optimize import linear_sum_assignment
 
 from matcher import ProgramConfig, load_survey, match
-from matcher.diagnose import PersonError, why_not
+from matcher.diagnose import PersonError, _reach, why_not
 from matcher.intake import Survey
 from matcher.models import MatchResult, MeetingFormat, Participant, Role
 from matcher.pipeline import RunOutput
@@ -323,3 +324,34 @@ def test_why_not_cost_equals_a_direct_re_solve(
         sum(c.points_after - c.points_before for c in answer.losers + answer.winners)
         + answer.instead_pair.score
     ) == pytest.approx(answer.total_change, abs=0.05)
+
+
+@settings(max_examples=40)
+@given(surveys())
+def test_single_unit_fixes_read_off_the_residual_graph_equal_re_solves(
+    survey: tuple[list[Participant], list[Participant]],
+) -> None:
+    mentees, mentors = survey
+    cfg = ProgramConfig.model_validate({"mentoring": {"default_capacity": 1}})
+    solved = _solved([*mentees, *mentors], cfg).solved.get("mentoring")
+    if solved is None:
+        return
+    reach = _reach(solved)
+    assert reach is not None  # pruned_flow, coverage: a proven maximum flow
+    p, base = solved.problem, solved.solution.assigned
+    for j in range(p.n_right):  # one more place at offerer j
+        capacity = p.right_capacity.copy()
+        capacity[j] += 1
+        bigger = replace(p, right_capacity=capacity)
+        assert solved.solve(bigger).assigned - base == int(reach.start[j] >= 0)
+        if reach.start[j] >= 0:  # the person named has room and a candidate path
+            assert solved.got_left(solved.solution)[reach.start[j]] < p.left_demand[reach.start[j]]
+    have = set(zip(p.arc_left.tolist(), p.arc_right.tolist(), strict=True))
+    got = solved.got_left(solved.solution)
+    for i in np.flatnonzero(p.left_demand - got == 1).tolist():  # a new arc for asker i
+        for j in range(p.n_right):
+            if (i, j) in have:
+                continue
+            extra = replace(p, arc_left=np.append(p.arc_left, i), arc_right=np.append(
+                p.arc_right, j), arc_weight=np.append(p.arc_weight, 0.5))  # fmt: skip
+            assert solved.solve(extra).assigned - base == int(reach.to_sink[j])
