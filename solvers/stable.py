@@ -32,22 +32,18 @@ def solve_stable(
     """Left-proposing deferred acceptance. Status ``feasible``: stability is its
     guarantee (checked by ``blocking_pairs``), not an optimal total."""
     started = time.perf_counter()
-    n_arcs = problem.n_arcs
-    left_rank, right_rank = _ranks(problem, right_weight)
-
-    # Each left node's arcs in its order of preference, as one contiguous run.
-    by_left = np.lexsort((left_rank, problem.arc_left))
+    by_left, right_rank = _orders(problem, right_weight)
     starts = np.searchsorted(problem.arc_left[by_left], np.arange(problem.n_left))
     ends = np.searchsorted(problem.arc_left[by_left], np.arange(problem.n_left), side="right")
     pointer = starts.copy()
     demand, capacity = problem.left_demand, problem.right_capacity
-    held = np.zeros(n_arcs, dtype=bool)
+    # Held arcs as indices, never a mask over every arc: a round costs what it touches.
+    held = np.zeros(0, dtype=np.int64)
     holding = np.zeros(problem.n_left, dtype=np.int64)
 
     while True:
         # Every left node short of partners offers its next (demand - holding) arcs.
-        want = np.minimum(demand - holding, ends - pointer)
-        want = np.maximum(want, 0)
+        want = np.maximum(np.minimum(demand - holding, ends - pointer), 0)
         proposers = np.flatnonzero(want)
         if proposers.shape[0] == 0:
             break
@@ -57,16 +53,14 @@ def solve_stable(
         pointer[proposers] += counts
 
         # Every right node keeps its best ``capacity`` of what it holds and was offered.
-        candidates = np.concatenate([np.flatnonzero(held), offered])
-        order = np.lexsort((right_rank[candidates], problem.arc_right[candidates]))
-        candidates = candidates[order]
+        candidates = np.concatenate([held, offered])
+        candidates = candidates[np.lexsort((right_rank[candidates], problem.arc_right[candidates]))]
         rights = problem.arc_right[candidates]
         first = np.searchsorted(rights, rights)  # the group's start, as rights are sorted
-        keep = np.arange(candidates.shape[0]) - first < capacity[rights]
-        held[candidates] = keep
+        held = candidates[np.arange(candidates.shape[0]) - first < capacity[rights]]
         holding = np.bincount(problem.arc_left[held], minlength=problem.n_left)
 
-    chosen = np.flatnonzero(held).astype(np.int64)
+    chosen = np.sort(held)
     objective = float(problem.arc_weight[chosen].sum())
     return Solution(
         method="stable",
@@ -116,18 +110,22 @@ def _integer(weights: npt.NDArray[np.float64]) -> IntArray:
     return np.rint(np.asarray(weights, dtype=np.float64) * SCORE_SCALE).astype(np.int64)
 
 
-def _ranks(
+def _orders(
     problem: AssignmentProblem, right_weight: npt.NDArray[np.float64] | None
 ) -> tuple[IntArray, IntArray]:
-    """Strict ranks (0 = best) of every arc in its left node's and right node's order."""
+    """Every left node's arcs in its order of preference (one contiguous run per node,
+    higher weight first, ties by the lower right index), and each arc's strict rank in its
+    right node's order. One int64 key and one sort each: ``lexsort`` on three keys costs
+    ten times more at 10^7 arcs."""
     left_w = problem.integer_weights()
     right_w = left_w if right_weight is None else _integer(right_weight)
     if right_w.shape != left_w.shape:
         raise ValueError("right_weight must have one weight per arc")
-    n = problem.n_arcs
-    # Higher weight first; among equals the lower index on the other side.
-    left_rank = np.empty(n, dtype=np.int64)
-    left_rank[np.lexsort((problem.arc_right, -left_w, problem.arc_left))] = np.arange(n)
-    right_rank = np.empty(n, dtype=np.int64)
-    right_rank[np.lexsort((problem.arc_left, -right_w, problem.arc_right))] = np.arange(n)
-    return left_rank, right_rank
+    levels = SCORE_SCALE + 1
+    n_left, n_right = max(problem.n_left, 1), max(problem.n_right, 1)
+    left_key = (problem.arc_left * levels + (SCORE_SCALE - left_w)) * n_right + problem.arc_right
+    by_left: IntArray = np.argsort(left_key).astype(np.int64)
+    right_key = (problem.arc_right * levels + (SCORE_SCALE - right_w)) * n_left + problem.arc_left
+    right_rank = np.empty(problem.n_arcs, dtype=np.int64)
+    right_rank[np.argsort(right_key)] = np.arange(problem.n_arcs)
+    return by_left, right_rank
