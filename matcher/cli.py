@@ -187,14 +187,17 @@ def explain(
         str, typer.Option("--instead", "-i", help="Id or name of the partner asked about.")
     ],
     track: Annotated[
-        str | None, typer.Option(help="mentoring or reverse; default: the first they share.")
+        str | None,
+        typer.Option(help="mentoring, reverse or peer; default: the first they share."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Why is PERSON not matched with INSTEAD? The rules, the points, and what forcing the
     pair would cost the cohort (re-solved from RESULTS/run.json)."""
-    if track is not None and track not in ("mentoring", "reverse"):
-        raise typer.BadParameter(f"{track!r}: expected mentoring or reverse", param_hint="--track")
+    if track is not None and track not in ("mentoring", "reverse", "peer"):
+        raise typer.BadParameter(
+            f"{track!r}: expected mentoring, reverse or peer", param_hint="--track"
+        )
     try:
         answer = explain_instead(results, person, instead, track=track)
     except (RunRecordError, PersonError, ConfigError) as exc:

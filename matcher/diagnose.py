@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 from pydantic import BaseModel, Field, ValidationError
+from scipy.sparse.csgraph import breadth_first_order
 
 from matcher.config import ProgramConfig
 from matcher.explain import RULE_TEXT, name_list, points
@@ -33,7 +35,9 @@ from solvers import (
     Status,
     solve_assignment,
     solve_grouped_assignment,
+    solve_pairing,
 )
+from solvers.pairing import PairingProblem
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -201,8 +205,6 @@ def topic_balance(
 
     ``capacity`` is each offerer's places in this track; ``pair_left/right`` the pairs made.
     """
-    import scipy.sparse as sp
-
     names: dict[str, str] = {}
     for person in askers:
         for goal in person.goals:
@@ -327,6 +329,22 @@ class SolvedTrack:
 
 
 @dataclass(frozen=True)
+class SolvedPeers:
+    """The peer track as solved: the pool, its candidate edges and the pairing."""
+
+    pool: list[Participant]
+    scorer: Scorer
+    graph: CandidateGraph
+    #: The graph arc behind each edge of ``problem`` (each unordered pair once).
+    edge_arc: Ints
+    problem: PairingProblem
+    solution: Solution
+    config: ProgramConfig
+    time_limit: float | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class _Variation:
     """One change to try: re-solve ``problem``, or (single-unit changes when the base is a
     proven maximum flow) read the answer off the residual graph: ``start`` is the person
@@ -365,9 +383,6 @@ class _Reach:
 
 def _reach(solved: SolvedTrack) -> _Reach | None:
     """None when the base is not a proven maximum flow (then variations are re-solved)."""
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import breadth_first_order
-
     p, chosen = solved.problem, solved.solution.chosen_arcs
     if p.objective is not Objective.COVERAGE or solved.solution.status is not Status.OPTIMAL:
         return None
@@ -679,10 +694,10 @@ def find_person(people: Sequence[Participant], query: str) -> Participant:
 
 
 def _rule_detail(
-    rule: str, asker: Participant, offerer: Participant, solved: SolvedTrack, score: float
+    rule: str, asker: Participant, offerer: Participant, config: ProgramConfig, score: float
 ) -> str:
     """One forbidding rule, with the two people's own answers that trigger it."""
-    rules = solved.config.rules
+    rules = config.rules
     gap = (
         None
         if asker.seniority is None or offerer.seniority is None
@@ -729,11 +744,11 @@ def _rule_detail(
     return RULE_TEXT[rule]
 
 
-def _view(person: Participant, values: npt.NDArray[np.float32], solved: SolvedTrack) -> PairView:
-    parts = points(values, solved.graph.weights)
+def _view(person: Participant, values: npt.NDArray[np.float32], scorer: Scorer) -> PairView:
+    parts = points(values, scorer.weights)
     return PairView(
         id=person.id, name=person.name,
-        score=round(100 * float(pair_score(solved.scorer, values[None, :])[0]), 2),
+        score=round(100 * float(pair_score(scorer, values[None, :])[0]), 2),
         components={c: round(v, 2) for c, v in parts.items()},
     )  # fmt: skip
 
@@ -826,7 +841,7 @@ def _changes(
 
 
 def why_not(
-    solved_tracks: dict[str, SolvedTrack],
+    solved_tracks: Mapping[str, SolvedTrack | SolvedPeers],
     people: Sequence[Participant],
     person: str,
     instead: str,
@@ -844,6 +859,8 @@ def why_not(
         raise PersonError(f"{a.name} and {b.name} are the same person")
     sides: list[tuple[SolvedTrack, int, int]] = []
     for name, solved in solved_tracks.items():
+        if isinstance(solved, SolvedPeers):
+            continue
         asking = {p.id: n for n, p in enumerate(solved.askers)}
         offering = {p.id: n for n, p in enumerate(solved.offerers)}
         if track is not None and name != track:
@@ -852,8 +869,13 @@ def why_not(
             sides.append((solved, asking[a.id], offering[b.id]))
         elif a.id in offering and b.id in asking:
             sides.append((solved, asking[b.id], offering[a.id]))
+    peers = solved_tracks.get("peer")
+    pool = {p.id for p in peers.pool} if isinstance(peers, SolvedPeers) else set()
+    both_peers = a.id in pool and b.id in pool
+    if not sides and isinstance(peers, SolvedPeers) and track in (None, "peer") and both_peers:
+        return _why_not_peers(peers, a, b)
     if not sides:
-        where = f"the {track} track" if track else "any mentoring or reverse-mentoring track"
+        where = f"the {track} track" if track else "any track of pairs"
         raise PersonError(
             f"{a.name} and {b.name} are not on opposite sides of {where} "
             f"({a.name}: {', '.join(r.value for r in a.roles)}; "
@@ -863,10 +885,12 @@ def why_not(
     asker, offerer = solved.askers[i], solved.offerers[j]
     graph, base = solved.graph, solved.solution.chosen_arcs
     masks, values = rule_masks(solved.scorer, slice(i, i + 1))
-    instead_view = _view(b, values[:, 0, j], solved)
+    instead_view = _view(b, values[:, 0, j], solved.scorer)
     forbidden = [r for r in RULES if r in masks and bool(masks[r][0, j])]
     arcs = np.flatnonzero((graph.left == i) & (graph.right == j))
-    details = [_rule_detail(r, asker, offerer, solved, instead_view.score) for r in forbidden]
+    details = [
+        _rule_detail(r, asker, offerer, solved.config, instead_view.score) for r in forbidden
+    ]
     if not forbidden and arcs.shape[0] == 0:  # per-kind demand removed the arc
         forbidden, details = ["kind"], ["the kinds asked for and offered do not fit ([categories])"]
     a_side = graph.left if asker.id == a.id else graph.right
@@ -874,7 +898,7 @@ def why_not(
     others = solved.offerers if asker.id == a.id else solved.askers
     other_end = graph.right if asker.id == a.id else graph.left
     mine = base[a_side[base] == a_index]
-    current = [_view(others[int(other_end[k])], graph.components[k], solved) for k in mine]
+    current = [_view(others[int(other_end[k])], graph.components[k], solved.scorer) for k in mine]
     together = arcs.shape[0] > 0 and bool(np.isin(arcs, base).any())
     answer = WhyNot(
         track=solved.track, person=a.id, person_name=a.name, instead=b.id, instead_name=b.name,
@@ -920,6 +944,82 @@ def why_not(
             "it, are kept as they are"
         )
     answer.notes = notes
+    return answer
+
+
+def _why_not_peers(solved: SolvedPeers, a: Participant, b: Participant) -> WhyNot:
+    """``why_not`` in the peer track: the pin removes A and B from the pool (every edge
+    touching either), pairs the rest exactly, and adds A-B."""
+    index = {p.id: n for n, p in enumerate(solved.pool)}
+    i, j = index[a.id], index[b.id]
+    p, graph, chosen = solved.problem, solved.graph, solved.solution.chosen_arcs
+    masks, values = rule_masks(solved.scorer, slice(i, i + 1))
+    instead_view = _view(b, values[:, 0, j], solved.scorer)
+    forbidden = [r for r in RULES if r in masks and bool(masks[r][0, j])]
+    details = [_rule_detail(r, a, b, solved.config, instead_view.score) for r in forbidden]
+
+    def partner_of(edges: Ints) -> dict[int, tuple[int, float]]:
+        out: dict[int, tuple[int, float]] = {}
+        for e in edges.tolist():
+            u, v, w = int(p.arc_u[e]), int(p.arc_v[e]), float(p.arc_weight[e])
+            out[u], out[v] = (v, w), (u, w)
+        return out
+
+    before = partner_of(chosen)
+    current = []
+    if i in before:
+        e = chosen[(p.arc_u[chosen] == i) | (p.arc_v[chosen] == i)][0]
+        current = [_view(solved.pool[before[i][0]], graph.components[solved.edge_arc[e]],
+                         solved.scorer)]  # fmt: skip
+    answer = WhyNot(
+        track="peer", person=a.id, person_name=a.name, instead=b.id, instead_name=b.name,
+        matched_together=before.get(i, (-1, 0.0))[0] == j, allowed=not forbidden,
+        forbidden_by=forbidden, forbidden_detail=details, instead_pair=instead_view,
+        current=[c for c in current if c.id != b.id], pinnable=False,
+    )  # fmt: skip
+    if answer.matched_together:
+        return answer
+    if forbidden:
+        answer.not_pinnable_reason = "not possible, the hard rules forbid the pair"
+        return answer
+    keep = (p.arc_u != i) & (p.arc_v != i) & (p.arc_u != j) & (p.arc_v != j)
+    rest = PairingProblem(
+        n=p.n, arc_u=p.arc_u[keep], arc_v=p.arc_v[keep], arc_weight=p.arc_weight[keep],
+        objective=p.objective,
+    )  # fmt: skip
+    solution = solve_pairing(
+        rest, solved.config.tracks.peer.pairing_method, time_limit=solved.time_limit,
+        seed=solved.seed,
+    )  # fmt: skip
+    after = partner_of(np.flatnonzero(keep)[solution.chosen_arcs])
+    pin = instead_view.score / 100
+    after[i], after[j] = (j, pin), (i, pin)
+    total_before = sum(w for _, w in before.values()) / 2
+    total_after = sum(w for _, w in after.values()) / 2
+    answer.pinnable = True
+    answer.total_change = round(100 * (total_after - total_before), 2)
+    answer.filled_change = len(after) - len(before)
+    for k in sorted(set(before) | set(after)):
+        if k in (i, j) or before.get(k) == after.get(k):
+            continue
+        old, new = before.get(k), after.get(k)
+        was = f"{solved.pool[old[0]].name} ({100 * old[1]:.1f})" if old else "nobody"
+        now = f"{solved.pool[new[0]].name} ({100 * new[1]:.1f})" if new else "nobody"
+        change = Change(
+            id=solved.pool[k].id, name=solved.pool[k].name,
+            points_before=round(100 * old[1], 2) if old else 0.0,
+            points_after=round(100 * new[1], 2) if new else 0.0, effect=f"{was} -> {now}",
+        )  # fmt: skip
+        if change.points_after < change.points_before:
+            answer.losers.append(change)
+        elif change.points_after > change.points_before:
+            answer.winners.append(change)
+    answer.losers.sort(key=lambda c: (c.points_after - c.points_before, c.id))
+    answer.winners.sort(key=lambda c: (c.points_before - c.points_after, c.id))
+    answer.notes = [
+        "the peer track is re-solved on its candidate graph (each person's "
+        "tracks.peer.candidates_per_person best peers) plus the pair asked about"
+    ]
     return answer
 
 

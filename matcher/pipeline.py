@@ -9,7 +9,7 @@ from pathlib import Path
 
 from matcher.circles import circles_track
 from matcher.config import ProgramConfig
-from matcher.diagnose import SolvedTrack
+from matcher.diagnose import SolvedPeers, SolvedTrack
 from matcher.intake import Survey, load_survey
 from matcher.models import (
     Alternate,
@@ -38,11 +38,11 @@ Progress = Callable[[str], None]
 @dataclass(frozen=True)
 class RunOutput:
     """What a run produced: the result and the people it was computed for; with
-    ``keep_tracks``, each bipartite track as solved (for "why not X" re-solves)."""
+    ``keep_tracks``, each track of pairs as solved (for "why not X" re-solves)."""
 
     result: MatchResult
     participants: list[Participant]
-    solved: dict[str, SolvedTrack] = field(default_factory=dict)
+    solved: dict[str, SolvedTrack | SolvedPeers] = field(default_factory=dict)
 
 
 def _silent(_: str) -> None:
@@ -96,7 +96,7 @@ def match(
     alternates: list[Alternate] = []
     fixes: list[Fix] = []
     topics: list[TopicBalance] = []
-    solved: dict[str, SolvedTrack] = {}
+    solved: dict[str, SolvedTrack | SolvedPeers] = {}
     for track in config.tracks.order:
         if not getattr(config.tracks, track).enabled:
             continue

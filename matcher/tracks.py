@@ -20,6 +20,7 @@ from matcher.config import CategorySource, ProgramConfig
 from matcher.diagnose import (
     NOUNS,
     NearMisses,
+    SolvedPeers,
     SolvedTrack,
     alternates,
     best_below_minimum,
@@ -119,8 +120,8 @@ class TrackResult:
     alternates: list[Alternate] = field(default_factory=list)
     fixes: list[Fix] = field(default_factory=list)
     topics: list[TopicBalance] = field(default_factory=list)
-    #: The bipartite track as solved, for "why not X" re-solves.
-    solved: SolvedTrack | None = None
+    #: The track of pairs as solved, for "why not X" re-solves.
+    solved: SolvedTrack | SolvedPeers | None = None
 
 
 def solver_report(solution: Solution) -> SolverReport:
@@ -497,7 +498,13 @@ def peer_track(
             unmatched_reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
             disabled_components=graph.disabled, solver=solver_report(solution),
         )  # fmt: skip
-    return TrackResult(cohorts=cohorts, unmatched=unmatched, summary=summary, alternates=found)
+    solved = SolvedPeers(
+        pool=pool, scorer=scorer, graph=graph, edge_arc=first, problem=problem,
+        solution=solution, config=config, time_limit=time_limit, seed=seed,
+    )  # fmt: skip
+    return TrackResult(
+        cohorts=cohorts, unmatched=unmatched, summary=summary, alternates=found, solved=solved
+    )
 
 
 def _kind(person: Participant, source: CategorySource) -> str | None:

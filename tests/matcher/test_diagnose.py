@@ -7,19 +7,21 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
 from matcher import ProgramConfig, load_survey, match
-from matcher.diagnose import PersonError, _reach, why_not
+from matcher.diagnose import PersonError, SolvedPeers, SolvedTrack, _reach, why_not
 from matcher.intake import Survey
 from matcher.models import MatchResult, MeetingFormat, Participant, Role
 from matcher.pipeline import RunOutput
 from matcher.scoring import Scorer
 from solvers import SCORE_SCALE
-from tests.matcher.test_scoring import reference_rules, surveys
+from tests.matcher.test_scoring import people, reference_rules, surveys
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -295,6 +297,7 @@ def test_why_not_cost_equals_a_direct_re_solve(
     cfg, people = sample
     output = _solved(people, cfg)
     solved = output.solved["mentoring"]
+    assert isinstance(solved, SolvedTrack)
     mentees, mentors, graph = solved.askers, solved.offerers, solved.graph
     got = partners(output.result)
     # A: an unmatched mentee; B: the full mentor they score best with.
@@ -334,7 +337,7 @@ def test_single_unit_fixes_read_off_the_residual_graph_equal_re_solves(
     mentees, mentors = survey
     cfg = ProgramConfig.model_validate({"mentoring": {"default_capacity": 1}})
     solved = _solved([*mentees, *mentors], cfg).solved.get("mentoring")
-    if solved is None:
+    if not isinstance(solved, SolvedTrack):
         return
     reach = _reach(solved)
     assert reach is not None  # pruned_flow, coverage: a proven maximum flow
@@ -355,3 +358,33 @@ def test_single_unit_fixes_read_off_the_residual_graph_equal_re_solves(
             extra = replace(p, arc_left=np.append(p.arc_left, i), arc_right=np.append(
                 p.arc_right, j), arc_weight=np.append(p.arc_weight, 0.5))  # fmt: skip
             assert solved.solve(extra).assigned - base == int(reach.to_sink[j])
+
+
+@settings(max_examples=40)
+@given(st.integers(3, 10).flatmap(lambda n: people(n, "p", Role.PEER)))
+def test_why_not_peers_cost_equals_networkx(pool: list[Participant]) -> None:
+    output = _solved(pool, ProgramConfig())
+    peers = output.solved.get("peer")
+    if not isinstance(peers, SolvedPeers):
+        return
+    answer = why_not(output.solved, pool, pool[0].id, pool[1].id)
+    assert answer.track == "peer"
+    if not answer.pinnable:
+        assert answer.matched_together or answer.forbidden_by
+        return
+
+    def best(edges: list[tuple[int, int, int]]) -> tuple[int, int]:
+        graph = nx.Graph()
+        graph.add_weighted_edges_from(edges)
+        chosen = nx.max_weight_matching(graph, maxcardinality=True)
+        return len(chosen), sum(graph.edges[u, v]["weight"] for u, v in chosen)
+
+    p = peers.problem
+    weights = np.rint(p.arc_weight * SCORE_SCALE).astype(int).tolist()
+    edges = list(zip(p.arc_u.tolist(), p.arc_v.tolist(), weights, strict=True))
+    base_pairs, base_total = best(edges)
+    rest_pairs, rest_total = best([e for e in edges if not {0, 1} & {e[0], e[1]}])
+    pin = round(answer.instead_pair.score / 100 * SCORE_SCALE)
+    assert answer.filled_change == 2 * (rest_pairs + 1 - base_pairs)
+    expected = 100 * (rest_total + pin - base_total) / SCORE_SCALE
+    assert answer.total_change == pytest.approx(expected, abs=0.05)
