@@ -12,7 +12,7 @@ import typer
 from matcher.config import ConfigError, ProgramConfig
 from matcher.diagnose import PersonError, RunRecordError, explain_instead
 from matcher.intake import InputError, load_survey
-from matcher.models import Issue, Severity, Summary
+from matcher.models import Issue, MatchResult, Severity
 from matcher.output import OutputError, render, run_record, write_results
 from matcher.pipeline import run as run_pipeline
 
@@ -56,7 +56,23 @@ _NOUNS = {
 }
 
 
-def _print_summary(s: Summary, files: int, warnings: int, written: list[Path]) -> None:
+def _print_diagnosis(result: MatchResult, track: str) -> None:
+    """The track's goal topics short of places, and its best fix, in one line each."""
+    topics = [t for t in result.topics if t.track == track]
+    short = [t for t in topics if t.short]
+    if short:
+        worst = ", ".join(f"{t.topic} ({t.capacity} places for {t.demand})" for t in short[:3])
+        typer.echo(f"  goal topics short of places: {len(short)} of {len(topics)}, e.g. {worst}")
+    fixes = [f for f in result.fixes if f.track == track]
+    if fixes:
+        typer.echo(
+            f"  fixes found: {len(fixes)}; best: {fixes[0].change} "
+            f"({fixes[0].placed} more place(s) filled)"
+        )
+
+
+def _print_summary(result: MatchResult, files: int, warnings: int, written: list[Path]) -> None:
+    s = result.summary
     typer.echo(f"read {s.people} people from {files} file(s); {warnings} warning(s)")
     if not s.tracks:
         typer.echo("no track had people on both sides: nothing to match")
@@ -95,6 +111,7 @@ def _print_summary(s: Summary, files: int, warnings: int, written: list[Path]) -
         )
         if t.disabled_components:
             typer.echo(f"  components without data (weight 0): {', '.join(t.disabled_components)}")
+        _print_diagnosis(result, t.track)
     typer.echo("time: " + ", ".join(f"{k} {v:.2f} s" for k, v in s.stage_seconds.items()))
     typer.echo("wrote: " + ", ".join(str(p) for p in written))
 
@@ -131,7 +148,7 @@ def run(
         _err(f"error: cannot write results: {exc}")
         raise typer.Exit(1) from None
     output.result.summary.stage_seconds["write"] = time.perf_counter() - tick
-    _print_summary(output.result.summary, len(surveys), len(output.result.warnings), written)
+    _print_summary(output.result, len(surveys), len(output.result.warnings), written)
 
 
 @app.command()
