@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ from solvers import (
     solve_grouped_assignment,
     solve_pairing,
 )
+from solvers.mincostflow import solve_network
 from solvers.pairing import PairingProblem
 
 Ints = npt.NDArray[np.int64]
@@ -785,7 +787,34 @@ def _pinned(solved: SolvedTrack, arc: int) -> tuple[Solution, Bool]:
         left_demand=demand, right_capacity=capacity, arc_left=p.arc_left[keep],
         arc_right=p.arc_right[keep], arc_weight=p.arc_weight[keep], objective=p.objective,
     )  # fmt: skip
-    return solved.solve(reduced), keep
+    base = np.zeros(p.n_arcs, dtype=bool)
+    base[solved.solution.chosen_arcs] = True
+    return solve_keeping(reduced, base[keep]), keep
+
+
+def solve_keeping(problem: AssignmentProblem, prefer: Bool) -> Solution:
+    """An exact optimum of ``problem`` (same objective, same integer weights) that keeps
+    as many ``prefer`` arcs as any optimum can, so a counterfactual moves only the people
+    it must, not those merely tied between equally good partners.
+
+    Each integer weight is multiplied by more than the number of arcs and a preferred arc
+    gets +1: the tie-break can never outweigh one step of a real weight. Min-cost flow on
+    every arc (no pruning: its certificate is for the unscaled weights).
+    """
+    started = time.perf_counter()
+    n_left, n_right = problem.n_left, problem.n_right
+    source, sink = n_left + n_right, n_left + n_right + 1
+    weights = problem.integer_weights() * (problem.n_arcs + 1) + prefer.astype(np.int64)
+    left_nodes = np.arange(n_left, dtype=np.int64)
+    right_nodes = n_left + np.arange(n_right, dtype=np.int64)
+    return solve_network(
+        method="min_cost_flow", source=source, sink=sink, weights=weights,
+        tails=np.concatenate([problem.arc_left, np.full(n_left, source), right_nodes]),
+        heads=np.concatenate([n_left + problem.arc_right, left_nodes, np.full(n_right, sink)]),
+        capacities=np.concatenate([problem.left_demand, problem.right_capacity]),
+        arc_weight=problem.arc_weight, total_demand=int(problem.left_demand.sum()),
+        objective=problem.objective, started=started,
+    )  # fmt: skip
 
 
 def _changes(
