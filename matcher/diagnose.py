@@ -1087,5 +1087,13 @@ def explain_instead(
     from matcher.pipeline import run
 
     surveys, config, seed, limit = load_run_record(results)
+    # The pairs come out the same without the diagnosis and without the tracks after the
+    # last track of pairs (circles last, by default): skip both.
+    order = config.tracks.order
+    last = max((n for n, t in enumerate(order) if t != "circles"), default=-1)
+    config = config.model_copy(update={
+        "tracks": config.tracks.model_copy(update={"order": order[: last + 1]}),
+        "diagnosis": config.diagnosis.model_copy(update={"alternates": 0, "max_variations": 0}),
+    })  # fmt: skip
     output = run(surveys, config, time_limit=limit, seed=seed, keep_tracks=True)
     return why_not(output.solved, output.participants, person, instead, track)
