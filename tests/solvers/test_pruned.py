@@ -21,11 +21,10 @@ from solvers import (
     Status,
     solve_assignment,
 )
-from solvers.mincostflow import solve_min_cost_flow
+from solvers.mincostflow import shortest_distances, solve_min_cost_flow
 from solvers.pruned import (
     LEFT_TOP,
     RIGHT_TOP,
-    _shortest_distances,
     _top_arcs,
     solve_pruned_flow,
     solve_pruned_flow_rounds,
@@ -268,7 +267,7 @@ def test_shortest_distances_follow_zero_cost_arcs() -> None:
     tails = np.array([2, 0], dtype=np.int64)
     heads = np.array([0, 1], dtype=np.int64)
     costs = np.array([-3, 0], dtype=np.int64)
-    np.testing.assert_array_equal(_shortest_distances(tails, heads, costs, 3), [-3, -3, 0])
+    np.testing.assert_array_equal(shortest_distances(tails, heads, costs, 3), [-3, -3, 0])
 
 
 def test_shortest_distances_reject_a_negative_cycle() -> None:
@@ -276,7 +275,7 @@ def test_shortest_distances_reject_a_negative_cycle() -> None:
     heads = np.array([1, 0], dtype=np.int64)
     costs = np.array([1, -2], dtype=np.int64)
     with pytest.raises(SolverFailureError, match="negative cycle"):
-        _shortest_distances(tails, heads, costs, 2)
+        shortest_distances(tails, heads, costs, 2)
 
 
 # --------------------------------------------------------------------------------------
