@@ -61,11 +61,18 @@ BoolArray = npt.NDArray[np.bool_]
 DEFAULT_TIME_LIMIT = 60.0
 #: Share of the time limit kept for the final checks, so that the whole call fits in it.
 RESERVE = 0.01
-#: CP-SAT workers: the target machine has two cores.
-NUM_WORKERS = 2
-#: Longest single neighbourhood solve: CP-SAT finds its best within a fraction of a second
-#: and would spend seconds proving it, time better spent on other neighbourhoods.
-MAX_SUB_SOLVE = 0.5
+#: CP-SAT workers. One: parallel workers race, so the same seed could give another answer.
+NUM_WORKERS = 1
+#: CP-SAT's deterministic time (a count of work, about seconds on a fast machine) allowed
+#: per second of the time limit. Every search budget is counted in it, never in wall time,
+#: so the same problem and seed give the same circles on any machine; the wall-clock limit
+#: stays as a hard cap that binds only on a machine several times slower than CP-SAT's
+#: calibration (then the answer may differ, never the rules it keeps).
+WORK_PER_SECOND = 0.25
+#: Longest single neighbourhood solve, in deterministic time: CP-SAT finds its best within
+#: a fraction of a second and would spend seconds proving it, time better spent on other
+#: neighbourhoods.
+MAX_SUB_SOLVE = 0.25
 #: Open circles the greedy start tries for each person left after dealing.
 INSERT_TRIES = 10
 #: "Lowest level" of a slot with no known level: far above any level, far from overflow.
@@ -944,27 +951,32 @@ class _Run:
     optimal: bool
     chosen: IntArray | None
     bound: int | None
+    #: Deterministic time the solve used.
+    work: float
 
 
-def _solve_model(m: _Model, time_limit: float, seed: int) -> _Run:
-    """Solve, check the status, extract the chosen arcs."""
+def _solve_model(m: _Model, time_limit: float, seed: int, work: float) -> _Run:
+    """Solve within ``work`` deterministic seconds (and ``time_limit`` wall seconds, a
+    hard cap), check the status, extract the chosen arcs."""
     # Solve.
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = NUM_WORKERS
     solver.parameters.random_seed = seed % 2**31  # CP-SAT takes a 32-bit seed.
     solver.parameters.max_time_in_seconds = max(time_limit, 0.01)
+    solver.parameters.max_deterministic_time = max(work, 0.001)
     status = solver.solve(m.model)
+    spent = float(solver.response_proto.deterministic_time)
 
     # Check status: the empty assignment is always valid, so "infeasible" is a bug.
     if status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID):
         raise SolverFailureError(f"CP-SAT ended with status {solver.status_name(status)}")
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return _Run(False, None, None)
+        return _Run(False, None, None, spent)
 
     # Extract.
     used = np.fromiter((solver.boolean_value(v) for v in m.x), dtype=np.bool_, count=len(m.x))
     bound = math.floor(solver.best_objective_bound + 1e-6)
-    return _Run(status == cp_model.OPTIMAL, np.sort(m.arcs[used]), bound)
+    return _Run(status == cp_model.OPTIMAL, np.sort(m.arcs[used]), bound, spent)
 
 
 # ----------------------------------------------------------------------------- methods
@@ -999,6 +1011,8 @@ class _Search:
     weights: IntArray
     relax: _Relaxation
     best: IntArray
+    #: Deterministic time left for CP-SAT (see ``WORK_PER_SECOND``).
+    work_left: float
 
     @classmethod
     def start(
@@ -1010,10 +1024,17 @@ class _Search:
         relax = _relax(problem, weights)
         best = _greedy(problem, relax, weights)
         deadline = started + limit * (1 - RESERVE)
-        return cls(problem, method, started, deadline, seed, weights, relax, best)
+        work = limit * WORK_PER_SECOND
+        return cls(problem, method, started, deadline, seed, weights, relax, best, work)
 
     def remaining(self) -> float:
         return self.deadline - time.perf_counter()
+
+    def solve(self, m: _Model, work: float) -> _Run:
+        """CP-SAT on ``m`` within ``work`` of the deterministic budget, which it charges."""
+        run = _solve_model(m, self.remaining(), self.seed, min(work, self.work_left))
+        self.work_left -= run.work
+        return run
 
     def offer(self, chosen: IntArray | None) -> bool:
         """Keep ``chosen`` if it is better than the best so far; say whether it was."""
@@ -1105,7 +1126,7 @@ def solve_circles_cp_sat(
     bonus = _coverage_bonus(problem, arcs, search.weights)
     m = _build(problem, arcs, search.weights, bonus)
     _add_hint(problem, m, search.best)
-    run = _solve_model(m, search.remaining(), seed)
+    run = search.solve(m, search.work_left)
     search.offer(run.chosen)
     if run.optimal and run.chosen is not None:
         search.best = run.chosen  # Same score as any other optimum; CP-SAT proved this one.
@@ -1113,7 +1134,7 @@ def solve_circles_cp_sat(
 
 
 def _improve(
-    search: _Search, free_people: BoolArray, free_slots: BoolArray, time_limit: float
+    search: _Search, free_people: BoolArray, free_slots: BoolArray, work: float
 ) -> tuple[bool, bool]:
     """Re-solve one neighbourhood with CP-SAT, everything else fixed.
 
@@ -1128,12 +1149,12 @@ def _improve(
     free[problem.arc_person[best[inside]]] = True
     usable = (search.relax.slot_class >= 0) & free_slots
     arcs = np.flatnonzero(usable[problem.arc_circle] & free[problem.arc_person]).astype(np.int64)
-    if arcs.shape[0] == 0 or time_limit <= 0:
+    if arcs.shape[0] == 0 or work <= 0 or search.remaining() <= 0:
         return False, arcs.shape[0] == 0
     bonus = _coverage_bonus(problem, arcs, search.weights)
     m = _build(problem, arcs, search.weights, bonus)
     _add_hint(problem, m, best[inside])
-    run = _solve_model(m, time_limit, search.seed)
+    run = search.solve(m, work)
     if run.chosen is None:
         return False, False
     improved = search.offer(np.concatenate([best[~inside], run.chosen]))
@@ -1238,7 +1259,7 @@ def solve_circles_decomposed(
         bonus = _coverage_bonus(problem, arcs, search.weights)
         m = _build(problem, arcs, search.weights, bonus)
         _add_hint(problem, m, search.best)
-        run = _solve_model(m, search.remaining() * (1.0 if one_hood else 0.5), seed)
+        run = search.solve(m, search.work_left * (1.0 if one_hood else 0.5))
         search.offer(run.chosen)
         if run.optimal and run.chosen is not None:
             search.best = run.chosen
@@ -1246,11 +1267,11 @@ def solve_circles_decomposed(
         cp_bound = run.bound
     hoods = _Hoods(search, np.random.default_rng(seed))
     stall = 0
-    while stall < STALL and search.remaining() > 0 and not search.certified():
+    while (
+        stall < STALL and search.work_left > 0 and search.remaining() > 0 and not search.certified()
+    ):
         free_people, free_slots = hoods.draw()
-        improved, _ = _improve(
-            search, free_people, free_slots, min(search.remaining(), MAX_SUB_SOLVE)
-        )
+        improved, _ = _improve(search, free_people, free_slots, MAX_SUB_SOLVE)
         stall = 0 if improved else stall + 1
     return search.result(cp_bound=cp_bound, bonus=bonus)
 

@@ -305,7 +305,7 @@ def test_cp_sat_model_alone_matches_brute_force(tiny: Tiny, hinted: bool) -> Non
     model = _build(problem, arcs, weights, bonus)
     if hinted:
         _add_hint(problem, model, solve_circles(problem, "greedy").chosen_arcs)
-    run = _solve_model(model, 20, 0)
+    run = _solve_model(model, 20, 0, 20)
     assert run.optimal
     assert run.chosen is not None
     assert rule_faults(problem, run.chosen) == []
@@ -332,6 +332,18 @@ def test_larger_problems_keep_the_contract(seed: int) -> None:
         if problem.objective is Objective.TOTAL or a.assigned == b.assigned:
             assert a.bound is not None
             assert a.bound >= b.objective - 1e-9
+
+
+@pytest.mark.parametrize("method", ["cp_sat", "decomposed"])
+def test_same_seed_same_circles(method: str) -> None:
+    """Search budgets are CP-SAT's deterministic time, one worker: the same problem and
+    seed give the same circles even when no proof ends the search early, whatever else
+    loads the machine (here a second solve of the same problem)."""
+    problem = random_problem(1, n=400, n_themes=5, per_theme=10)
+    first = solve_circles(problem, method, time_limit=3.0, seed=5)
+    assert first.status is Status.FEASIBLE, "pick a problem the search cannot prove"
+    second = solve_circles(problem, method, time_limit=3.0, seed=5)
+    np.testing.assert_array_equal(first.chosen_arcs, second.chosen_arcs)
 
 
 def test_time_limit_gives_a_valid_answer_not_an_error() -> None:
@@ -418,7 +430,7 @@ def test_slots_that_differ_only_in_fit_are_not_interchangeable() -> None:
     )
     weights = problem.integer_weights()
     model = _build(problem, np.arange(4), weights, 0)
-    run = _solve_model(model, 10, 0)
+    run = _solve_model(model, 10, 0, 10)
     assert model.classes == []
     assert run.chosen is not None
     assert run.chosen.tolist() == [1, 3]
