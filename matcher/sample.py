@@ -462,6 +462,7 @@ avoid = "Is there anyone you would rather NOT"
 manager = "{Q["manager"]}"
 
 [options]
+goals = {_toml_list(all_topics())}
 expertise = {_toml_list(all_topics())}
 roles = {_toml_list([*ROLE_ANSWERS.values(), *ALSO_ANSWERS.values()])}
 
