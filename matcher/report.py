@@ -268,7 +268,7 @@ def _suppressed_row(name: str, value: str, asked: int, matched: int) -> Attribut
 # --- charts --------------------------------------------------------------------------
 
 _BAR = 16
-_LABEL_W = 200
+_LABEL_W = 240
 _PLOT_W = 380
 _VALUE_W = 70
 
@@ -279,7 +279,7 @@ class Series:
     values: Sequence[float]
 
 
-def _clip(label: str, width: int = 30) -> str:
+def _clip(label: str, width: int = 28) -> str:
     return label if len(label) <= width else label[: width - 1] + "\u2026"
 
 
@@ -312,15 +312,17 @@ def bar_chart(
     series: Sequence[Series],
     *,
     marked: Sequence[bool] = (),
+    marked_name: str = "",
     label_header: str = "",
 ) -> str:
-    """Horizontal grouped bars, one group per label; ``marked`` labels are highlighted
-    (e.g. topics short of mentors). The first ``_MAX_ROWS`` labels are drawn, all go in
-    the table."""
+    """Horizontal grouped bars, one group per label; ``marked`` groups (e.g. topics
+    short of mentors) get a red label and band, named ``marked_name`` in the legend and
+    the table. The first ``_MAX_ROWS`` labels are drawn, all go in the table."""
     marked = list(marked) or [False] * len(labels)
+    flagged = bool(marked_name) and any(marked)
     drawn = min(len(labels), _MAX_ROWS)
     top = max((v for s in series for v in s.values[:drawn]), default=0) or 1
-    legend_h = 24 if len(series) > 1 else 0
+    legend_h = 24 if len(series) > 1 or flagged else 0
     group_h = len(series) * _BAR + 10
     width = _LABEL_W + _PLOT_W + _VALUE_W
     height = legend_h + drawn * group_h + 6
@@ -330,15 +332,20 @@ def bar_chart(
         f'<title id="{esc(key)}-title">{esc(title)}</title>',
         f'<desc id="{esc(key)}-desc">{esc(note)}</desc>',
     ]
-    if len(series) > 1:
+    if legend_h:
+        keys = [(f"key s{s}", item.name) for s, item in enumerate(series)]
+        keys += [("key band", marked_name)] if flagged else []
         x = 10
-        for s, item in enumerate(series):
-            parts.append(f'<rect class="key s{s}" x={x} y=6 width=12 height=12></rect>'
-                         f'<text x={x + 16} y=16>{esc(item.name)}</text>')  # fmt: skip
-            x += 28 + 7 * len(item.name)
+        for cls, name in keys:
+            parts.append(f'<rect class="{cls}" x={x} y=6 width=12 height=12></rect>'
+                         f"<text x={x + 16} y=16>{esc(name)}</text>")  # fmt: skip
+            x += 28 + 7 * len(name)
     for i, label in enumerate(labels[:drawn]):
         y0 = legend_h + i * group_h
         hot = " hot" if marked[i] else ""
+        if marked[i]:
+            parts.append(f"<rect class=band x=0 y={y0 + 1} width={width} height={group_h - 2}>"
+                         "</rect>")  # fmt: skip
         parts.append(
             f'<text class="label{hot}" x={_LABEL_W - 8} y={y0 + group_h // 2 + 4} '
             f"text-anchor=end><title>{esc(label)}</title>{esc(_clip(label))}</text>"
@@ -355,10 +362,12 @@ def bar_chart(
                 f"<text class=value x={_LABEL_W + w + 4} y={y + _BAR - 5}>{_number(value)}</text>"
             )
     parts.append("</svg>")
+    extra = [marked_name] if flagged else []
     table = _table(
-        [label_header or "item", *(s.name for s in series)],
-        [[label, *(_number(s.values[i]) for s in series)] for i, label in enumerate(labels)],
-    )
+        [label_header or "item", *(s.name for s in series), *extra],
+        [[label, *(_number(s.values[i]) for s in series),
+          *(["yes" if marked[i] else ""] if flagged else [])] for i, label in enumerate(labels)],
+    )  # fmt: skip
     if drawn < len(labels):
         note = f"{note} The chart shows the first {drawn} of {len(labels)}; the table, all."
     return _figure(key, title, note, "".join(parts), table)
@@ -411,7 +420,7 @@ figure.chart{margin:0;padding:.8em;border:1px solid #dde3ea;border-radius:6px}
 figcaption{margin-bottom:.5em}svg.plot{display:block;max-width:100%;height:auto}
 svg text{font-size:12px;fill:#1d2430}svg text.value{fill:#4a5563}
 .s0{fill:#3f7fbf}.s1{fill:#e39b3b}.s2{fill:#4aa36a}.s3{fill:#8e6bbf}
-text.hot{fill:#b3261e;font-weight:bold}rect.hot.s2{fill:#b3261e}
+text.hot{fill:#b3261e;font-weight:bold}.band{fill:#fbe1de}
 .axis{stroke:#9aa4b1}.short{color:#b3261e;font-weight:bold}
 td.heat{text-align:right}details{margin-top:.4em}summary{cursor:pointer;color:#3f5f8f}
 .muted{color:#5b6573}
@@ -506,7 +515,7 @@ def _charts(
                 "topics",
                 "Goal coverage by topic",
                 "People wanting the topic, places offering it, and askers whose match "
-                "covers it; topics short of mentors are in red.",
+                "covers it; topics short of mentors are marked in red.",
                 [f"{t.track}: {t.topic}" if several else t.topic for t in ranked],
                 [
                     Series("wanted", [t.demand for t in ranked]),
@@ -514,6 +523,7 @@ def _charts(
                     Series("covered", [t.covered for t in ranked]),
                 ],
                 marked=[t.short for t in ranked],
+                marked_name="short of mentors",
                 label_header="topic",
             )
         )

@@ -189,6 +189,7 @@ def test_topic_chart_highlights_topics_short_of_mentors(page: str) -> None:
     assert got[("Rust", "covered")] == 1
     hot = re.findall(r'<rect class="mark s\d hot"[^>]*data-label="([^"]*)"', svg)
     assert set(hot) == {"Rust"}
+    assert "<td>Rust</td><td>5</td><td>2</td><td>1</td><td>yes</td>" in page
     assert "<tr class=short><td>mentoring</td><td>Rust</td>" in page
 
 
