@@ -78,7 +78,7 @@ def test_same_input_and_seed_give_identical_files(tmp_path: Path) -> None:
         args = ["run", SURVEY, "-c", CONFIG, "-o", str(tmp_path / name), "--seed", "3", "-q"]
         assert runner.invoke(app, args).exit_code == 0
     for file in ("pairs.csv", "participants.csv", "report.html", "summary.json", "circles.csv",
-                 "alternates.csv"):  # fmt: skip
+                 "alternates.csv", "results.xlsx"):  # fmt: skip
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
 
 
@@ -262,7 +262,7 @@ def test_unknown_solver_method_is_a_config_error(tmp_path: Path) -> None:
     assert "pruned_flow" in result.stderr
 
 
-def test_opt_in_attributes_balance_circles_and_never_leak(tmp_path: Path) -> None:
+def test_opt_in_attributes_balance_circles_and_stay_aggregate(tmp_path: Path) -> None:
     topics = ["Python", "Leadership"]
     lines = ["Email,Name,Role,Goals,Dept,May we use the next answer to balance groups?,Group"]
     for k in range(16):
@@ -283,7 +283,12 @@ def test_opt_in_attributes_balance_circles_and_never_leak(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     assert "ZQXattr" not in result.output
     for path in out.iterdir():
-        assert "ZQXattr" not in path.read_text(encoding="utf-8"), path.name
+        if path.suffix == ".xlsx":
+            continue  # scanned with its zip members by tests/test_report.py
+        text = path.read_text(encoding="utf-8")
+        assert "ZQXattr0" not in text, path.name  # 4 opted in: under 5, never named
+        if path.name != "report.html":  # only its opt-in aggregate names a group of 5+
+            assert "ZQXattr" not in text, path.name
     members: dict[str, list[str]] = {}
     for row in rows(out / "circles.csv"):
         members.setdefault(row["circle_id"], []).append(row["member_id"])
