@@ -94,12 +94,18 @@ def _print_summary(result: MatchResult, files: int, warnings: int, written: list
             gap = f", gap {t.solver.gap:.2%}" if t.solver.gap else ""
             typer.echo(f"  solver: {t.solver.method}, {t.solver.status}{gap}")
             continue
-        score = f" (mean score {t.mean_score:.1f}, lowest {t.min_score:.1f})" if t.pairs else ""
+        score = (
+            f" (mean score {t.mean_score:.1f}, p10 {t.p10_score:.1f}, lowest {t.min_score:.1f})"
+            if t.pairs and t.p10_score is not None
+            else ""
+        )
         typer.echo(
             f"[{t.track}] {sides}: pairs made: {t.pairs}{score}; "
             f"{t.demand_met} of {t.demand_total} requested {places} filled"
         )
         typer.echo(f"  {askers} matched: {t.left_matched}, unmatched: {t.left_unmatched}")
+        if t.blocking_pairs is not None:
+            typer.echo(f"  blocking pairs (both would rather have each other): {t.blocking_pairs}")
         if t.unmatched_reasons:
             typer.echo(f"  {askers} short of what they asked for, by reason:")
         for reason, count in t.unmatched_reasons.items():

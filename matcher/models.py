@@ -170,6 +170,13 @@ class TrackSummary(BaseModel):
     demand_met: int
     mean_score: float | None
     min_score: float | None
+    p10_score: float | None = Field(None, description="10th percentile of the pair scores.")
+    blocking_pairs: int | None = Field(
+        None,
+        description="Candidate pairs who would both rather have each other than what they "
+        "got (a place free, or a strictly higher score than their worst partner); None "
+        "where not defined (circles, kinds of mentor).",
+    )
     unmatched_reasons: dict[str, int]
     disabled_components: list[str]
     solver: SolverReport

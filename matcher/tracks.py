@@ -54,7 +54,8 @@ from solvers import (
     solve_assignment,
     solve_grouped_assignment,
 )
-from solvers.pairing import PairingProblem, solve_pairing
+from solvers.pairing import PairingProblem, blocking_edges, solve_pairing
+from solvers.stable import blocking_pairs
 
 Bool = npt.NDArray[np.bool_]
 
@@ -262,6 +263,10 @@ def bipartite_track(
             demand_total=int(wanted.sum()), demand_met=int(got_left.sum()),
             mean_score=round(float(np.mean(scores)), 2) if scores else None,
             min_score=round(float(np.min(scores)), 2) if scores else None,
+            p10_score=round(float(np.percentile(scores, 10)), 2) if scores else None,
+            blocking_pairs=(
+                None if grouped is not None else int(blocking_pairs(problem, chosen).shape[0])
+            ),
             unmatched_reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
             disabled_components=graph.disabled, solver=solver_report(solution),
         )  # fmt: skip
@@ -495,6 +500,8 @@ def peer_track(
             demand_total=len(pool), demand_met=len(paired),
             mean_score=round(float(np.mean(scores)), 2) if scores else None,
             min_score=round(float(np.min(scores)), 2) if scores else None,
+            p10_score=round(float(np.percentile(scores, 10)), 2) if scores else None,
+            blocking_pairs=int(blocking_edges(problem, solution.chosen_arcs).shape[0]),
             unmatched_reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
             disabled_components=graph.disabled, solver=solver_report(solution),
         )  # fmt: skip

@@ -432,6 +432,20 @@ def solve_pairing_greedy(
     return _solution(problem, "greedy", Status.FEASIBLE, chosen_arcs, None, started)
 
 
+def blocking_edges(problem: PairingProblem, chosen: IntArray) -> IntArray:
+    """The unchosen edges whose two people would both rather be together: each is
+    unpaired or strictly prefers the other (by integer weight) to their partner."""
+    weights = problem.integer_weights()
+    partner = np.full(problem.n, -1, dtype=np.int64)  # below any weight: unpaired wants all
+    partner[problem.arc_u[chosen]] = weights[chosen]
+    partner[problem.arc_v[chosen]] = weights[chosen]
+    free = np.ones(problem.n_arcs, dtype=bool)
+    free[chosen] = False
+    wanted = (weights > partner[problem.arc_u]) & (weights > partner[problem.arc_v])
+    result: IntArray = np.flatnonzero(free & wanted).astype(np.int64)
+    return result
+
+
 #: Every pairing method by name. An unknown name is an error, never a fallback.
 PAIRING_METHODS: dict[str, PairingSolver] = {
     "pruned_blossom": solve_pruned_blossom,

@@ -169,3 +169,17 @@ def test_any_survey_gives_valid_explained_matches(
     assert all(n <= demand for n in seen.values())
     short = {u.id for u in result.unmatched if u.role is Role.MENTEE}
     assert short == {p.id for p in mentees if seen.get(p.id, 0) < demand}
+
+
+def test_every_track_reports_its_spread_and_stability() -> None:
+    """p10 and blocking pairs in the summary agree with the pairs written."""
+    cfg = ProgramConfig.load(DATA / "sample_program.toml")
+    output = run([DATA / "sample_survey.csv"], cfg)
+    for track in ("mentoring", "reverse", "peer"):
+        summary = output.result.summary.track(track)
+        scores = [p.score for c in output.result.cohorts if c.track == track for p in c.pairs]
+        assert summary.p10_score == round(float(np.percentile(scores, 10)), 2)
+        assert summary.blocking_pairs is not None
+        assert summary.blocking_pairs >= 0
+    # An optimum for coverage is rarely stable: the figure is a real count, not a zero.
+    assert output.result.summary.track("mentoring").blocking_pairs

@@ -30,6 +30,7 @@ from solvers.pairing import (
     PairingProblem,
     UnknownPairingMethodError,
     _fractional_duals,
+    blocking_edges,
     solve_cp_sat,
     solve_pairing,
     solve_pairing_greedy,
@@ -339,6 +340,32 @@ def test_fractional_duals_are_optimal(data: Instance) -> None:
     lp = linprog(-gain, A_ub=incidence, b_ub=np.ones(problem.n), bounds=(0, None))
     assert lp.status == 0
     assert int(dual.sum()) == round(-2 * lp.fun)
+
+
+@settings(DETERMINISTIC, max_examples=60)
+@given(data=tiny_graphs(), pick=st.data())
+def test_blocking_edges_follow_the_definition(data: Instance, pick: st.DataObject) -> None:
+    """Against a per-edge loop: both ends unpaired or strictly preferring each other, for
+    the optimum and for a random maximal matching."""
+    problem, w = data.problem, data.int_weights
+    order = pick.draw(st.permutations(range(problem.n_arcs)))
+    free, greedy = set(range(problem.n)), []
+    for k in order:
+        u, v = int(problem.arc_u[k]), int(problem.arc_v[k])
+        if u in free and v in free:
+            free -= {u, v}
+            greedy.append(k)
+    for chosen in (solve_rustworkx(problem).chosen_arcs, np.asarray(greedy, dtype=np.int64)):
+        partner: dict[int, int] = {}
+        for k in chosen.tolist():
+            partner[int(problem.arc_u[k])] = partner[int(problem.arc_v[k])] = int(w[k])
+        expected = {
+            k
+            for k in range(problem.n_arcs)
+            if k not in set(chosen.tolist())
+            and all(w[k] > partner.get(int(x), -1) for x in (problem.arc_u[k], problem.arc_v[k]))
+        }
+        assert set(blocking_edges(problem, chosen).tolist()) == expected
 
 
 def test_cp_sat_is_honest_under_a_time_limit() -> None:
