@@ -15,15 +15,21 @@ from typing import Protocol
 import numpy as np
 import rustworkx as rx
 import scipy.sparse as sp
-from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
 from scipy.sparse.csgraph import connected_components
 
-from solvers.mincostflow import SolverFailureError, shortest_distances
-from solvers.problem import SCORE_SCALE, FloatArray, IntArray, Objective, ProblemError, as_objective
+from solvers.mincostflow import SolverFailureError
+from solvers.problem import (
+    SCORE_SCALE,
+    AssignmentProblem,
+    FloatArray,
+    IntArray,
+    Objective,
+    ProblemError,
+    as_objective,
+)
+from solvers.pruned import potentials, solve_subset
 from solvers.solution import Solution, Status, UnknownMethodError, pick_method
-
-_MCF = min_cost_flow.SimpleMinCostFlow
 
 
 @dataclass(frozen=True)
@@ -298,47 +304,18 @@ def _fractional_duals(n_nodes: int, arc_u: IntArray, arc_v: IntArray, gain: IntA
     equal on used ones. Then ``a_i = max(p_i - p_s, 0)`` and ``b_j = max(p_s - p_j', 0)``
     is a dual, ``y = a + b`` per person, ``y_u + y_v >= 2 * gain_uv``; checked here.
     """
-    n_arcs = arc_u.shape[0]
-    tails = np.concatenate([arc_u, arc_v])
-    heads = n_nodes + np.concatenate([arc_v, arc_u])
+    # The double cover as an assignment: every person once on each side, every edge in
+    # both directions; weights are unused (the costs are given).
+    ones = np.ones(n_nodes, dtype=np.int64)
+    double = AssignmentProblem(
+        left_demand=ones, right_capacity=ones, arc_left=np.concatenate([arc_u, arc_v]),
+        arc_right=np.concatenate([arc_v, arc_u]), arc_weight=np.zeros(2 * arc_u.shape[0]),
+    )  # fmt: skip
+    every = np.arange(double.n_arcs)
     cost = -np.concatenate([gain, gain])
-    source, sink = 2 * n_nodes, 2 * n_nodes + 1
-    left, right = np.arange(n_nodes), n_nodes + np.arange(n_nodes)
-
-    flow = _MCF()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate([tails, np.full(n_nodes, source), right, [source]]).astype(np.int32),
-        np.concatenate([heads, left, np.full(n_nodes, sink), [sink]]).astype(np.int32),
-        np.concatenate([np.ones(2 * n_nodes + 2 * n_arcs, dtype=np.int64), [n_nodes]]),
-        np.concatenate([cost, np.zeros(2 * n_nodes + 1, dtype=np.int64)]),
-    )
-    flow.set_nodes_supplies(np.array([source, sink], dtype=np.int32), np.array([n_nodes, -n_nodes]))
-    status = flow.solve()
-    if status != _MCF.OPTIMAL:
-        raise SolverFailureError(f"the fractional matching flow ended with {status.name}")
-    used = flow.flows(np.arange(2 * n_arcs, dtype=np.int32)) > 0
-
-    loaded_left = np.zeros(n_nodes, dtype=bool)
-    loaded_left[tails[used]] = True
-    loaded_right = np.zeros(2 * n_nodes, dtype=bool)
-    loaded_right[heads[used]] = True
-    loaded_right = loaded_right[n_nodes:]
-    bypass = n_nodes - int(np.count_nonzero(used))
-    room, taken = int(bypass < n_nodes), int(bypass > 0)
-    free_l, busy_l = left[~loaded_left], left[loaded_left]
-    free_r, busy_r = right[~loaded_right], right[loaded_right]
-    res_tails = np.concatenate(
-        [tails, heads[used], np.full(free_l.shape[0] + room, source), busy_l, free_r,
-         np.full(busy_r.shape[0] + taken, sink)]
-    )  # fmt: skip
-    res_heads = np.concatenate(
-        [heads, tails[used], free_l, np.full(room, sink), np.full(busy_l.shape[0], source),
-         np.full(free_r.shape[0], sink), busy_r, np.full(taken, source)]
-    )  # fmt: skip
-    res_costs = np.concatenate(
-        [cost, -cost[used], np.zeros(res_tails.shape[0] - n_arcs * 2 - int(used.sum()), np.int64)]
-    )
-    p = shortest_distances(res_tails, res_heads, res_costs, 2 * n_nodes + 2)
+    used = solve_subset(double, every, cost)
+    p = potentials(double, every, cost, used, uncapacitated_middle=True)
+    source = 2 * n_nodes  # pruned's numbering: left, right, source, sink
     dual = np.maximum(p[:n_nodes] - p[source], 0) + np.maximum(p[source] - p[n_nodes:-2], 0)
     if (dual[arc_u] + dual[arc_v] < 2 * gain).any():
         raise SolverFailureError("the fractional matching duals are infeasible")

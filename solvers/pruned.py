@@ -83,8 +83,8 @@ def solve_pruned_flow_rounds(
         rounds += 1
         subset = np.flatnonzero(in_subset)
         cost = -(bonus + weights[subset])
-        used = _solve_subset(problem, subset, cost)
-        potential = _potentials(problem, subset, cost, used)
+        used = solve_subset(problem, subset, cost)
+        potential = potentials(problem, subset, cost, used)
         violating = _violating_arcs(problem, weights, bonus, potential, in_subset)
         if violating.shape[0] == 0:
             break  # The potentials certify the full problem: optimal.
@@ -122,7 +122,7 @@ def _top_arcs(nodes: IntArray, scores: IntArray, quota: IntArray) -> BoolArray:
     return kept
 
 
-def _solve_subset(problem: AssignmentProblem, subset: IntArray, cost: IntArray) -> BoolArray:
+def solve_subset(problem: AssignmentProblem, subset: IntArray, cost: IntArray) -> BoolArray:
     """Min-cost flow on the subset's arcs at the given unit costs; which arcs carry a unit.
 
     Nodes: left 0..n_left-1, right n_left.., then source and sink. Every unit of demand
@@ -167,13 +167,21 @@ def _solve_subset(problem: AssignmentProblem, subset: IntArray, cost: IntArray) 
     return used
 
 
-def _potentials(
-    problem: AssignmentProblem, subset: IntArray, cost: IntArray, used: BoolArray
+def potentials(
+    problem: AssignmentProblem,
+    subset: IntArray,
+    cost: IntArray,
+    used: BoolArray,
+    *,
+    uncapacitated_middle: bool = False,
 ) -> IntArray:
     """Potentials ``p`` with ``cost + p[tail] - p[head] >= 0`` on every residual arc.
 
     The residual graph of an optimal flow has no negative cycle, so shortest distances from
     a virtual node joined to every node at cost 0 exist and are such potentials.
+    ``uncapacitated_middle`` keeps a used middle arc's forward direction too, as if it had
+    no capacity: right when demands and capacities of 1 already cap it, and then the
+    potentials price every middle arc at ``p[i] - p[j] >= -cost``, equal on used ones.
     """
     n_left, n_right = problem.n_left, problem.n_right
     source, sink = n_left + n_right, n_left + n_right + 1
@@ -192,9 +200,17 @@ def _potentials(
     free_right = right[right_load < problem.right_capacity]
     loaded_right = right[right_load > 0]
     bypass_room, bypass_used = int(bypass < total_demand), int(bypass > 0)
+    if uncapacitated_middle:
+        middle_tails = np.concatenate([arc_left, n_left + arc_right[used]])
+        middle_heads = np.concatenate([n_left + arc_right, arc_left[used]])
+        middle_costs = np.concatenate([cost, -cost[used]])
+    else:
+        middle_tails = np.where(used, n_left + arc_right, arc_left)
+        middle_heads = np.where(used, arc_left, n_left + arc_right)
+        middle_costs = np.where(used, -cost, cost)
     tails = np.concatenate(
         [
-            np.where(used, n_left + arc_right, arc_left),
+            middle_tails,
             np.full(free_left.shape[0] + bypass_room, source),
             loaded_left,
             free_right,
@@ -203,7 +219,7 @@ def _potentials(
     )
     heads = np.concatenate(
         [
-            np.where(used, arc_left, n_left + arc_right),
+            middle_heads,
             free_left,
             np.full(bypass_room, sink),
             np.full(loaded_left.shape[0], source),
@@ -213,7 +229,7 @@ def _potentials(
         ]
     )
     costs = np.concatenate(
-        [np.where(used, -cost, cost), np.zeros(tails.shape[0] - cost.shape[0], dtype=np.int64)]
+        [middle_costs, np.zeros(tails.shape[0] - middle_costs.shape[0], dtype=np.int64)]
     )
     return shortest_distances(tails, heads, costs, n_left + n_right + 2)
 
