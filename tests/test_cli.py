@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from matcher.cli import app
+from tests.attribute_survey import write_attribute_survey
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SURVEY = str(DATA / "sample_survey.csv")
@@ -263,21 +264,8 @@ def test_unknown_solver_method_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_opt_in_attributes_balance_circles_and_stay_aggregate(tmp_path: Path) -> None:
-    topics = ["Python", "Leadership"]
-    lines = ["Email,Name,Role,Goals,Dept,May we use the next answer to balance groups?,Group"]
-    for k in range(16):
-        consent = "Yes" if k % 4 else "No"
-        value = f"ZQXattr{k % 2}"  # a value that can appear nowhere else
-        lines.append(f"p{k}@x.org,P {k},Circle,{topics[k % 2]},D{k % 5},{consent},{value}")
-    survey = tmp_path / "s.csv"
-    survey.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    config = tmp_path / "p.toml"
-    config.write_text(
-        '[columns]\nroles = "Role"\ngoals = "Goals"\ndepartment = "Dept"\n'
-        '[attributes]\nconsent = "May we use"\ncolumns = { group = "Group" }\n'
-        '[tracks.circles]\nmin_size = 3\nmax_size = 4\nmin_experts = 0\nbalance = "group"\n'
-        "max_share = 0.5\ntime_limit = 5\n"
-    )
+    # ZQXattr values can appear nowhere else.
+    survey, config = write_attribute_survey(tmp_path, lambda k: f"ZQXattr{k % 2}")
     out = tmp_path / "r"
     result = runner.invoke(app, ["run", str(survey), "-c", str(config), "-o", str(out)])
     assert result.exit_code == 0, result.output

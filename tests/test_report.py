@@ -33,6 +33,7 @@ from matcher.models import (
 from matcher.output import WORKBOOK, render, write_results
 from matcher.report import attribute_rows, report_html
 from matcher.scoring import COMPONENTS
+from tests.attribute_survey import write_attribute_survey
 
 EVIL = '=HYPERLINK("http://x","click")'
 SCRIPT = "<script>alert(1)</script>"
@@ -343,21 +344,9 @@ def test_groups_under_five_are_suppressed(result: MatchResult, people: list[Part
 def test_attributes_never_leave_their_aggregate(tmp_path: Path) -> None:
     """Every file written, the workbook's zip members included: a value held by fewer
     than five people appears nowhere, a larger group's value only in the aggregates."""
-    topics = ["Python", "Leadership"]
-    lines = ["Email,Name,Role,Goals,Dept,May we use the next answer to balance groups?,Group"]
-    for k in range(16):
-        consent = "Yes" if k % 4 else "No"
-        # Opted in: 8 odd k (ZQXbig), 4 even k (ZQXtiny); the rest are never read.
-        value = "ZQXbig" if k % 2 else ("ZQXtiny" if k % 4 else "ZQXnoconsent")
-        lines.append(f"p{k}@x.org,P {k},Circle,{topics[k % 2]},D{k % 5},{consent},{value}")
-    survey = tmp_path / "s.csv"
-    survey.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    config = tmp_path / "p.toml"
-    config.write_text(
-        '[columns]\nroles = "Role"\ngoals = "Goals"\ndepartment = "Dept"\n'
-        '[attributes]\nconsent = "May we use"\ncolumns = { group = "Group" }\n'
-        '[tracks.circles]\nmin_size = 3\nmax_size = 4\nmin_experts = 0\nbalance = "group"\n'
-        "max_share = 0.5\ntime_limit = 5\n"
+    # Opted in: 8 odd k (ZQXbig), 4 even k (ZQXtiny); the rest are never read.
+    survey, config = write_attribute_survey(
+        tmp_path, lambda k: "ZQXbig" if k % 2 else ("ZQXtiny" if k % 4 else "ZQXnoconsent")
     )
     out = tmp_path / "r"
     run = CliRunner().invoke(app, ["run", str(survey), "-c", str(config), "-o", str(out)])
