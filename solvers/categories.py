@@ -23,12 +23,12 @@ import numpy as np
 
 from solvers.mincostflow import solve_network
 from solvers.problem import (
-    SCORE_SCALE,
     AssignmentProblem,
     FloatArray,
     IntArray,
     Objective,
     ProblemError,
+    integer_scores,
 )
 from solvers.solution import Solution
 
@@ -158,7 +158,7 @@ class GroupedAssignmentProblem:
 
     def integer_weights(self) -> IntArray:
         """The weights the solver optimises (see ``SCORE_SCALE``), as ``AssignmentProblem``."""
-        return np.rint(self.arc_weight * SCORE_SCALE).astype(np.int64)
+        return integer_scores(self.arc_weight)
 
 
 def _check_indices(name: str, indices: IntArray, size: int) -> None:

@@ -52,7 +52,15 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from solvers.mincostflow import SolverFailureError
-from solvers.problem import SCORE_SCALE, FloatArray, IntArray, Objective, ProblemError, as_objective
+from solvers.problem import (
+    SCORE_SCALE,
+    FloatArray,
+    IntArray,
+    Objective,
+    ProblemError,
+    as_objective,
+    integer_scores,
+)
 from solvers.solution import Solution, Status, UnknownMethodError, pick_method
 
 BoolArray = npt.NDArray[np.bool_]
@@ -190,7 +198,7 @@ class CircleProblem:
 
     def integer_weights(self) -> IntArray:
         """The weights the solvers optimise (see ``SCORE_SCALE``)."""
-        return np.rint(self.arc_weight * SCORE_SCALE).astype(np.int64)
+        return integer_scores(self.arc_weight)
 
     def attribute_cap(self, size: int) -> int | None:
         """Most members of an open circle of ``size`` that may share one attribute value."""

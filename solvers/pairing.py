@@ -27,6 +27,7 @@ from solvers.problem import (
     Objective,
     ProblemError,
     as_objective,
+    integer_scores,
 )
 from solvers.pruned import potentials, solve_subset
 from solvers.solution import Solution, Status, UnknownMethodError, pick_method
@@ -98,7 +99,7 @@ class PairingProblem:
 
     def integer_weights(self) -> IntArray:
         """The weights the solvers optimise (see ``SCORE_SCALE``)."""
-        return np.rint(self.arc_weight * SCORE_SCALE).astype(np.int64)
+        return integer_scores(self.arc_weight)
 
 
 class PairingSolver(Protocol):

@@ -17,6 +17,12 @@ FloatArray = npt.NDArray[np.float64]
 SCORE_SCALE = 10_000
 
 
+def integer_scores(weights: npt.ArrayLike) -> IntArray:
+    """Weights in [0, 1] as the integers solvers optimise (see ``SCORE_SCALE``)."""
+    scores: IntArray = np.rint(np.asarray(weights, dtype=np.float64) * SCORE_SCALE).astype(np.int64)
+    return scores
+
+
 class Objective(StrEnum):
     """What an assignment maximises."""
 
@@ -95,4 +101,4 @@ class AssignmentProblem:
 
     def integer_weights(self) -> IntArray:
         """The weights the solvers optimise (see ``SCORE_SCALE``)."""
-        return np.rint(self.arc_weight * SCORE_SCALE).astype(np.int64)
+        return integer_scores(self.arc_weight)

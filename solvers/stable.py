@@ -20,7 +20,7 @@ import time
 import numpy as np
 import numpy.typing as npt
 
-from solvers.problem import SCORE_SCALE, AssignmentProblem, IntArray
+from solvers.problem import SCORE_SCALE, AssignmentProblem, IntArray, integer_scores
 from solvers.solution import Solution, Status
 
 BoolArray = npt.NDArray[np.bool_]
@@ -83,7 +83,7 @@ def blocking_pairs(
     place or strictly prefers the other (by integer weight, no tie-break) to the worst
     partner it got. Works for any assignment, whatever produced it."""
     left_w = problem.integer_weights()
-    right_w = left_w if right_weight is None else _integer(right_weight)
+    right_w = left_w if right_weight is None else integer_scores(right_weight)
     used = np.zeros(problem.n_arcs, dtype=bool)
     used[chosen] = True
     big = np.iinfo(np.int64).max
@@ -106,10 +106,6 @@ def blocking_pairs(
     return blocking
 
 
-def _integer(weights: npt.NDArray[np.float64]) -> IntArray:
-    return np.rint(np.asarray(weights, dtype=np.float64) * SCORE_SCALE).astype(np.int64)
-
-
 def _orders(
     problem: AssignmentProblem, right_weight: npt.NDArray[np.float64] | None
 ) -> tuple[IntArray, IntArray]:
@@ -118,7 +114,7 @@ def _orders(
     right node's order. One int64 key and one sort each: ``lexsort`` on three keys costs
     ten times more at 10^7 arcs."""
     left_w = problem.integer_weights()
-    right_w = left_w if right_weight is None else _integer(right_weight)
+    right_w = left_w if right_weight is None else integer_scores(right_weight)
     if right_w.shape != left_w.shape:
         raise ValueError("right_weight must have one weight per arc")
     levels = SCORE_SCALE + 1
