@@ -18,7 +18,7 @@ import numpy as np
 from ortools.graph.python import max_flow
 
 from solvers.mincostflow import SolverFailureError, solve_min_cost_flow
-from solvers.problem import AssignmentProblem, IntArray, Objective
+from solvers.problem import AssignmentProblem, Objective
 from solvers.solution import Solution, Status
 
 _MF = max_flow.SimpleMaxFlow
@@ -52,19 +52,10 @@ def solve_fair(
         objective=Objective.COVERAGE,
     )
     inner = solve_min_cost_flow(sub)
-    chosen: IntArray = np.sort(allowed[inner.chosen_arcs])
+    chosen = allowed[inner.chosen_arcs]
     if chosen.shape[0] != most:
         raise SolverFailureError("the fair assignment lost units between its two steps")
-    objective = float(problem.arc_weight[chosen].sum())
-    return Solution(
-        method="fair",
-        status=Status.OPTIMAL,
-        chosen_arcs=chosen,
-        objective=objective,
-        assigned=int(chosen.shape[0]),
-        bound=objective,
-        wall_time=time.perf_counter() - started,
-    )
+    return Solution.from_arcs("fair", Status.OPTIMAL, chosen, problem.arc_weight, started)
 
 
 def _units(problem: AssignmentProblem, arcs: np.ndarray) -> int:

@@ -29,13 +29,4 @@ def solve_greedy(
             left_room[i] -= 1
             right_room[j] -= 1
             chosen.append(k)
-    chosen_arcs = np.sort(np.asarray(chosen, dtype=np.int64))
-    return Solution(
-        method="greedy",
-        status=Status.FEASIBLE,
-        chosen_arcs=chosen_arcs,
-        objective=float(problem.arc_weight[chosen_arcs].sum()),
-        assigned=int(chosen_arcs.shape[0]),
-        bound=None,
-        wall_time=time.perf_counter() - started,
-    )
+    return Solution.from_arcs("greedy", Status.FEASIBLE, chosen, problem.arc_weight, started)

@@ -102,17 +102,8 @@ def solve_network(
 
     # Extract.
     arc_flow = flow.flows(np.arange(n_arcs, dtype=np.int32))
-    chosen = np.flatnonzero(arc_flow > 0).astype(np.int64)
-    total = float(arc_weight[chosen].sum())
-    return Solution(
-        method=method,
-        status=Status.OPTIMAL,
-        chosen_arcs=chosen,
-        objective=total,
-        assigned=int(chosen.shape[0]),
-        bound=total,
-        wall_time=time.perf_counter() - started,
-    )
+    chosen = np.flatnonzero(arc_flow > 0)
+    return Solution.from_arcs(method, Status.OPTIMAL, chosen, arc_weight, started)
 
 
 def shortest_distances(tails: IntArray, heads: IntArray, costs: IntArray, n_nodes: int) -> IntArray:

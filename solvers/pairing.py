@@ -112,27 +112,6 @@ class UnknownPairingMethodError(UnknownMethodError):
     """A pairing method name that is not in the registry."""
 
 
-def _solution(
-    problem: PairingProblem,
-    method: str,
-    status: Status,
-    chosen: IntArray,
-    bound: float | None,
-    started: float,
-) -> Solution:
-    chosen = np.sort(chosen.astype(np.int64))
-    objective = float(problem.arc_weight[chosen].sum())
-    return Solution(
-        method=method,
-        status=status,
-        chosen_arcs=chosen,
-        objective=objective,
-        assigned=int(chosen.shape[0]),
-        bound=objective if status is Status.OPTIMAL else bound,
-        wall_time=time.perf_counter() - started,
-    )
-
-
 def solve_rustworkx(
     problem: PairingProblem, *, time_limit: float | None = None, seed: int = 0
 ) -> Solution:
@@ -151,7 +130,7 @@ def solve_rustworkx(
         np.arange(problem.n_arcs, dtype=np.int64),
         max_cardinality=problem.objective is Objective.COVERAGE,
     )
-    return _solution(problem, "rustworkx", Status.OPTIMAL, chosen, None, started)
+    return Solution.from_arcs("rustworkx", Status.OPTIMAL, chosen, problem.arc_weight, started)
 
 
 def _blossom(
@@ -211,7 +190,9 @@ def solve_pruned_blossom_rounds(problem: PairingProblem) -> tuple[Solution, int]
     started = time.perf_counter()
     if problem.n_arcs == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return _solution(problem, "pruned_blossom", Status.OPTIMAL, empty, None, started), 0
+        return Solution.from_arcs(
+            "pruned_blossom", Status.OPTIMAL, empty, problem.arc_weight, started
+        ), 0
     coverage = problem.objective is Objective.COVERAGE
     arc_u, arc_v, weights = problem.arc_u, problem.arc_v, problem.integer_weights()
     n_nodes = problem.n
@@ -256,7 +237,9 @@ def solve_pruned_blossom_rounds(problem: PairingProblem) -> tuple[Solution, int]
             ]
         )
     chosen = chosen[chosen < problem.n_arcs]  # drop the ghosts' edges
-    solution = _solution(problem, "pruned_blossom", Status.OPTIMAL, chosen, None, started)
+    solution = Solution.from_arcs(
+        "pruned_blossom", Status.OPTIMAL, chosen, problem.arc_weight, started
+    )
     return solution, int(redo.shape[0])
 
 
@@ -374,7 +357,7 @@ def solve_cp_sat(
     # Check status.
     if status == cp_model.UNKNOWN:
         empty = np.zeros(0, dtype=np.int64)
-        return _solution(problem, "cp_sat", Status.TIMED_OUT, empty, None, started)
+        return Solution.from_arcs("cp_sat", Status.TIMED_OUT, empty, problem.arc_weight, started)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise SolverFailureError(f"CP-SAT ended with status {solver.status_name(status)}")
 
@@ -382,11 +365,11 @@ def solve_cp_sat(
     values = np.fromiter(solver.response_proto.solution, dtype=np.int64)[: problem.n_arcs]
     chosen = np.flatnonzero(values).astype(np.int64)
     if status == cp_model.OPTIMAL:
-        return _solution(problem, "cp_sat", Status.OPTIMAL, chosen, None, started)
+        return Solution.from_arcs("cp_sat", Status.OPTIMAL, chosen, problem.arc_weight, started)
     # Rounding CP-SAT's float bound up can only loosen it.
     bound_int = math.ceil(solver.best_objective_bound) - big * int(chosen.shape[0])
     bound = min(bound_int, total) / SCORE_SCALE
-    return _solution(problem, "cp_sat", Status.FEASIBLE, chosen, bound, started)
+    return Solution.from_arcs("cp_sat", Status.FEASIBLE, chosen, problem.arc_weight, started, bound)
 
 
 def solve_pairing_greedy(
@@ -407,7 +390,7 @@ def solve_pairing_greedy(
             free[u] = free[v] = False
             chosen.append(k)
     chosen_arcs = np.asarray(chosen, dtype=np.int64)
-    return _solution(problem, "greedy", Status.FEASIBLE, chosen_arcs, None, started)
+    return Solution.from_arcs("greedy", Status.FEASIBLE, chosen_arcs, problem.arc_weight, started)
 
 
 def blocking_edges(problem: PairingProblem, chosen: IntArray) -> IntArray:

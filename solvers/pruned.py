@@ -91,15 +91,8 @@ def solve_pruned_flow_rounds(
         in_subset[violating] = True  # At least one new arc per round: the loop ends.
 
     chosen = subset[used]
-    objective = float(problem.arc_weight[chosen].sum())
-    solution = Solution(
-        method="pruned_flow",
-        status=Status.OPTIMAL,
-        chosen_arcs=chosen,
-        objective=objective,
-        assigned=int(chosen.shape[0]),
-        bound=objective,
-        wall_time=time.perf_counter() - started,
+    solution = Solution.from_arcs(
+        "pruned_flow", Status.OPTIMAL, chosen, problem.arc_weight, started
     )
     return solution, rounds
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -41,6 +42,31 @@ class Solution:
     assigned: int
     bound: float | None
     wall_time: float
+
+    @classmethod
+    def from_arcs(
+        cls,
+        method: str,
+        status: Status,
+        chosen: npt.ArrayLike,
+        arc_weight: npt.NDArray[np.float64],
+        started: float,
+        bound: float | None = None,
+    ) -> Solution:
+        """The solution of the ``chosen`` arcs (sorted), its total and count read off them;
+        an optimal solution is its own bound. ``started``: ``time.perf_counter()`` at the
+        start of the solve."""
+        arcs = np.sort(np.asarray(chosen, dtype=np.int64))
+        objective = float(arc_weight[arcs].sum())
+        return cls(
+            method=method,
+            status=status,
+            chosen_arcs=arcs,
+            objective=objective,
+            assigned=int(arcs.shape[0]),
+            bound=objective if status is Status.OPTIMAL else bound,
+            wall_time=time.perf_counter() - started,
+        )
 
     @property
     def gap(self) -> float | None:

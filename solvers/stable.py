@@ -60,17 +60,7 @@ def solve_stable(
         held = candidates[np.arange(candidates.shape[0]) - first < capacity[rights]]
         holding = np.bincount(problem.arc_left[held], minlength=problem.n_left)
 
-    chosen = np.sort(held)
-    objective = float(problem.arc_weight[chosen].sum())
-    return Solution(
-        method="stable",
-        status=Status.FEASIBLE,
-        chosen_arcs=chosen,
-        objective=objective,
-        assigned=int(chosen.shape[0]),
-        bound=None,
-        wall_time=time.perf_counter() - started,
-    )
+    return Solution.from_arcs("stable", Status.FEASIBLE, held, problem.arc_weight, started)
 
 
 def blocking_pairs(
