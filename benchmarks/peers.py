@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -233,41 +232,12 @@ def run(bench: Bench, methods: list[str]) -> None:
 
 
 def machine() -> dict[str, str]:
-    """CPUs, memory, Python and library versions, the code's commit."""
+    """The end-to-end benchmark's machine description, plus the graph libraries."""
     from importlib.metadata import version
 
-    mem = "?"
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        commit = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = "?"
-    return {
-        "nproc": str(len(os.sched_getaffinity(0))),
-        "memory": mem,
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "rustworkx": version("rustworkx"),
-        "networkx": version("networkx"),
-        "ortools": version("ortools"),
-        "commit": commit,
-    }
+    from benchmarks.run import machine as described
+
+    return {**described(), "rustworkx": version("rustworkx"), "networkx": version("networkx")}
 
 
 # --------------------------------------------------------------------------------------
