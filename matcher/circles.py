@@ -82,7 +82,7 @@ def circles_track(
             n_people=len(pool), circle_theme=np.array(slot_theme, dtype=np.int64),
             arc_person=_join(persons, np.int64), arc_circle=_join(slots, np.int64),
             arc_weight=_join(weights, np.float64), min_size=settings.min_size,
-            max_size=settings.max_size, objective=Objective(config.mentoring.objective),
+            max_size=settings.max_size, objective=Objective(config.mentoring.flow_objective),
             group=np.array([departments[key(p.department)] if p.department else -1
                             for p in pool], dtype=np.int64),
             max_per_group=settings.max_per_department, expert=_join(experts, np.bool_),
@@ -125,7 +125,8 @@ def circles_track(
             )
         fits = [v for c in circles for v in c.fit.values()]
         summary = TrackSummary(
-            track="circles", left=len(pool), right=len(circles),
+            track="circles", objective=config.mentoring.flow_objective, left=len(pool),
+            right=len(circles),
             candidate_pairs=problem.n_arcs, pairs=len(circles), left_matched=len(placed),
             left_unmatched=len(pool) - len(placed), demand_total=len(pool),
             demand_met=len(placed),

@@ -15,6 +15,7 @@ from matcher.intake import InputError, load_survey
 from matcher.models import Issue, MatchResult, Severity
 from matcher.output import OutputError, render, run_record, write_results
 from matcher.pipeline import run as run_pipeline
+from solvers.objectives import GOALS
 
 app = typer.Typer(
     name="cohort-match",
@@ -28,6 +29,26 @@ Surveys = Annotated[
     list[Path], typer.Argument(help="Survey exports (CSV or XLSX); several forms allowed.")
 ]
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Program config (TOML).")]
+
+
+ObjectiveOption = Annotated[
+    str | None,
+    typer.Option(
+        help="coverage | total | fair | stable; overrides the config's mentoring.objective."
+    ),
+]
+
+
+def _with_objective(program: ProgramConfig, objective: str | None) -> ProgramConfig:
+    if objective is not None and objective not in GOALS:
+        raise typer.BadParameter(
+            f"{objective!r}: expected one of {', '.join(GOALS)}", param_hint="--objective"
+        )
+    try:
+        return program.with_objective(objective)
+    except ConfigError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
 
 
 def _err(text: str) -> None:
@@ -102,6 +123,7 @@ def _print_summary(result: MatchResult, files: int, warnings: int, written: list
         typer.echo(
             f"[{t.track}] {sides}: pairs made: {t.pairs}{score}; "
             f"{t.demand_met} of {t.demand_total} requested {places} filled"
+            + (f" ({t.coverage:.0%})" if t.coverage is not None else "")
         )
         typer.echo(f"  {askers} matched: {t.left_matched}, unmatched: {t.left_unmatched}")
         if t.blocking_pairs is not None:
@@ -112,7 +134,7 @@ def _print_summary(result: MatchResult, files: int, warnings: int, written: list
             typer.echo(f"  {count:>5}  {reason}")
         gap = f", gap {t.solver.gap:.2%}" if t.solver.gap else ""
         typer.echo(
-            f"  solver: {t.solver.method}, {t.solver.status}{gap}, "
+            f"  objective {t.objective}; solver: {t.solver.method}, {t.solver.status}{gap}, "
             f"{t.candidate_pairs} candidate pairs"
         )
         if t.disabled_components:
@@ -132,9 +154,10 @@ def run(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for any randomised step.")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+    objective: ObjectiveOption = None,
 ) -> None:
     """Match a survey and write pairs.csv, participants.csv, report.html, summary.json."""
-    program = _load_config(config)
+    program = _with_objective(_load_config(config), objective)
     progress = (lambda _: None) if quiet else (lambda text: _err(f"... {text}"))
     try:
         output = run_pipeline(surveys, program, time_limit=time_limit, seed=seed, progress=progress)

@@ -21,6 +21,7 @@ from pydantic import (
 from matcher.models import MeetingFormat, Role
 from solvers import ASSIGNMENT_METHODS
 from solvers.circles import CIRCLE_METHODS
+from solvers.objectives import Goal
 from solvers.pairing import PAIRING_METHODS
 from solvers.solution import pick_method
 
@@ -120,13 +121,28 @@ class Mentoring(_Strict):
     default_demand: int = Field(1, ge=0)
     max_capacity: int = Field(10, ge=1, description="Larger answers are capped, with a warning.")
     method: str = "pruned_flow"
-    objective: Literal["coverage", "total"] = "coverage"
+    objective: Goal = Field(
+        "coverage",
+        description="coverage: most matched, then best total; total: best total; fair: the "
+        "worst-off pair as good as possible, then the total; stable: no blocking pairs.",
+    )
+    rankings: Literal["scores", "stated"] = Field(
+        "scores",
+        description="What people rank each other by, for stable and the blocking-pair "
+        "count. stated: the people each named as preferred first, then the rest by score.",
+    )
 
     @field_validator("method")
     @classmethod
     def _known_method(cls, value: str) -> str:
         pick_method(ASSIGNMENT_METHODS, value, "assignment")  # an unknown name is a config error
         return value
+
+    @property
+    def flow_objective(self) -> Literal["coverage", "total"]:
+        """What the problem itself maximises: fair and stable run their own algorithms on
+        a coverage problem, and circles (no fair or stable variant) use coverage too."""
+        return "total" if self.objective == "total" else "coverage"
 
 
 class Weights(_Strict):
@@ -300,7 +316,13 @@ class ProgramConfig(_Strict):
     @model_validator(mode="after")
     def _tracks_valid(self) -> Self:
         for name in TRACKS:
-            self.for_track(name)  # raises on a bad override
+            track = self.for_track(name)  # raises on a bad override
+            objective = track.mentoring.objective
+            if name == "mentoring" and self.categories.demand and objective in ("fair", "stable"):
+                raise ValueError(
+                    f"mentoring.objective {objective!r} is not available with per-kind demand "
+                    "([categories]): use coverage or total"
+                )
         return self
 
     def for_track(self, name: str) -> ProgramConfig:
@@ -344,6 +366,18 @@ class ProgramConfig(_Strict):
         if field in self.combine:
             return self.combine[field]
         return "join" if field == "name" else "first"
+
+    def with_objective(self, objective: str | None) -> ProgramConfig:
+        """This config with ``mentoring.objective`` replaced (``--objective``), validated
+        again; ``None`` keeps it. Tracks that set their own objective keep theirs."""
+        if objective is None:
+            return self
+        raw = self.model_dump()
+        raw["mentoring"]["objective"] = objective
+        try:
+            return ProgramConfig.model_validate(raw)
+        except ValidationError as exc:
+            raise ConfigError(f"--objective {objective}: {exc.errors()[0]['msg']}") from None
 
     @classmethod
     def load(cls, path: Path | None) -> ProgramConfig:

@@ -34,11 +34,10 @@ from solvers import (
     Objective,
     Solution,
     Status,
-    solve_assignment,
     solve_grouped_assignment,
-    solve_pairing,
 )
 from solvers.mincostflow import solve_network
+from solvers.objectives import solve_assignment_goal, solve_pairing_goal
 from solvers.pairing import PairingProblem
 
 Ints = npt.NDArray[np.int64]
@@ -303,6 +302,43 @@ def alternates(
 # --- Fixes: small variations of the track, each solved exactly -------------------------
 
 
+def rankings(
+    problem: AssignmentProblem, scorer: Scorer, config: ProgramConfig
+) -> tuple[Floats | None, Floats | None]:
+    """How each side ranks the arcs, for ``stable`` and the blocking-pair count: None
+    (the scores, both sides alike) unless the config says rankings are stated."""
+    if config.mentoring.rankings == "scores":
+        return None, None
+    return scorer.stated_views(problem.arc_left, problem.arc_right, problem.arc_weight)
+
+
+def solve_track(
+    problem: AssignmentProblem,
+    scorer: Scorer,
+    config: ProgramConfig,
+    time_limit: float | None,
+    seed: int,
+) -> Solution:
+    """A bipartite track's problem solved for the configured objective (with stated
+    rankings for ``stable`` when the config asks for them)."""
+    settings = config.mentoring
+    left_view, right_view = rankings(problem, scorer, config)
+    return solve_assignment_goal(
+        problem, settings.objective, settings.method, left_view=left_view,
+        right_view=right_view, time_limit=time_limit, seed=seed,
+    )  # fmt: skip
+
+
+def solve_peers(
+    problem: PairingProblem, config: ProgramConfig, time_limit: float | None, seed: int
+) -> Solution:
+    """The peer track's pool paired for the configured objective."""
+    return solve_pairing_goal(
+        problem, config.mentoring.objective, config.tracks.peer.pairing_method,
+        time_limit=time_limit, seed=seed,
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class SolvedTrack:
     """A bipartite track as it was solved: enough to re-solve variations of it."""
@@ -321,9 +357,8 @@ class SolvedTrack:
     seed: int = 0
 
     def solve(self, problem: AssignmentProblem) -> Solution:
-        return solve_assignment(
-            problem, self.config.mentoring.method, time_limit=self.time_limit, seed=self.seed
-        )
+        """Re-solve a variation of the track the way the track was solved."""
+        return solve_track(problem, self.scorer, self.config, self.time_limit, self.seed)
 
     def got_left(self, solution: Solution, problem: AssignmentProblem | None = None) -> Ints:
         arcs = (problem or self.problem).arc_left[solution.chosen_arcs]
@@ -787,6 +822,8 @@ def _pinned(solved: SolvedTrack, arc: int) -> tuple[Solution, Bool]:
         left_demand=demand, right_capacity=capacity, arc_left=p.arc_left[keep],
         arc_right=p.arc_right[keep], arc_weight=p.arc_weight[keep], objective=p.objective,
     )  # fmt: skip
+    if solved.config.mentoring.objective in ("fair", "stable"):
+        return solved.solve(reduced), keep  # their own algorithms, not a flow's optimum
     base = np.zeros(p.n_arcs, dtype=bool)
     base[solved.solution.chosen_arcs] = True
     return solve_keeping(reduced, base[keep]), keep
@@ -1016,10 +1053,7 @@ def _why_not_peers(solved: SolvedPeers, a: Participant, b: Participant) -> WhyNo
         n=p.n, arc_u=p.arc_u[keep], arc_v=p.arc_v[keep], arc_weight=p.arc_weight[keep],
         objective=p.objective,
     )  # fmt: skip
-    solution = solve_pairing(
-        rest, solved.config.tracks.peer.pairing_method, time_limit=solved.time_limit,
-        seed=solved.seed,
-    )  # fmt: skip
+    solution = solve_peers(rest, solved.config, solved.time_limit, solved.seed)
     after = partner_of(np.flatnonzero(keep)[solution.chosen_arcs])
     pin = instead_view.score / 100
     after[i], after[j] = (j, pin), (i, pin)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 
 class Role(StrEnum):
@@ -170,6 +170,7 @@ class TrackSummary(BaseModel):
     demand_met: int
     mean_score: float | None
     min_score: float | None
+    objective: str = Field("coverage", description="What the track was solved for.")
     p10_score: float | None = Field(None, description="10th percentile of the pair scores.")
     blocking_pairs: int | None = Field(
         None,
@@ -180,6 +181,12 @@ class TrackSummary(BaseModel):
     unmatched_reasons: dict[str, int]
     disabled_components: list[str]
     solver: SolverReport
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def coverage(self) -> float | None:
+        """Share of the places asked for that were filled (0-1); None when none asked."""
+        return round(self.demand_met / self.demand_total, 4) if self.demand_total else None
 
 
 class Summary(BaseModel):

@@ -401,6 +401,16 @@ class Scorer:
             out[4] = np.maximum(asked.astype(np.float32), np.float32(0.5) * asked_by_mentor)
         return out
 
+    def stated_views(self, left: Ints, right: Ints, score: Floats) -> tuple[Floats, Floats]:
+        """How each side ranks the arcs ``left[k] - right[k]`` when rankings are stated:
+        the people someone named as preferred first, then everyone by score (both in
+        [0, 1], for stable matching)."""
+        mine, theirs = self.left.person[left], self.right.person[right]
+        asked = np.asarray(self.preferred[mine, theirs]).ravel() > 0
+        asked_back = np.asarray(self.preferred[theirs, mine]).ravel() > 0
+        half = np.asarray(score, dtype=np.float64) / 2
+        return half + 0.5 * asked, half + 0.5 * asked_back
+
     def candidates(self, top_k: int | None = None) -> CandidateGraph:
         """Score every pair block by block and keep those that pass every hard rule."""
         n_left, n_right = self.left.size, self.right.size

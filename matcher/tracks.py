@@ -26,6 +26,9 @@ from matcher.diagnose import (
     best_below_minimum,
     find_fixes,
     near_misses,
+    rankings,
+    solve_peers,
+    solve_track,
     top_per_person,
     topic_balance,
 )
@@ -51,10 +54,9 @@ from solvers import (
     GroupedAssignmentProblem,
     Objective,
     Solution,
-    solve_assignment,
     solve_grouped_assignment,
 )
-from solvers.pairing import PairingProblem, blocking_edges, solve_pairing
+from solvers.pairing import PairingProblem, blocking_edges
 from solvers.stable import blocking_pairs
 
 Bool = npt.NDArray[np.bool_]
@@ -200,14 +202,12 @@ def bipartite_track(
         problem = AssignmentProblem(
             left_demand=demand, right_capacity=capacity, arc_left=graph.left,
             arc_right=graph.right, arc_weight=graph.score,
-            objective=Objective(config.mentoring.objective),
+            objective=Objective(config.mentoring.flow_objective),
         )  # fmt: skip
         if grouped is not None:
             solution = solve_grouped_assignment(grouped)
         else:
-            solution = solve_assignment(
-                problem, config.mentoring.method, time_limit=time_limit, seed=seed
-            )
+            solution = solve_track(problem, scorer, config, time_limit, seed)
     with stages("explain", track):
         chosen = solution.chosen_arcs
 
@@ -257,16 +257,15 @@ def bipartite_track(
         got_left = np.bincount(graph.left[chosen], minlength=graph.n_left)
         scores = [p.score for c in cohorts for p in c.pairs]
         summary = TrackSummary(
-            track=track, left=len(askers), right=len(offerers), candidate_pairs=graph.n_arcs,
+            track=track, objective=config.mentoring.objective, left=len(askers),
+            right=len(offerers), candidate_pairs=graph.n_arcs,
             pairs=len(scores), left_matched=int((got_left > 0).sum()),
             left_unmatched=int(((got_left == 0) & (wanted > 0)).sum()),
             demand_total=int(wanted.sum()), demand_met=int(got_left.sum()),
             mean_score=round(float(np.mean(scores)), 2) if scores else None,
             min_score=round(float(np.min(scores)), 2) if scores else None,
             p10_score=round(float(np.percentile(scores, 10)), 2) if scores else None,
-            blocking_pairs=(
-                None if grouped is not None else int(blocking_pairs(problem, chosen).shape[0])
-            ),
+            blocking_pairs=None if grouped is not None else _blocking(solved),
             unmatched_reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
             disabled_components=graph.disabled, solver=solver_report(solution),
         )  # fmt: skip
@@ -276,6 +275,17 @@ def bipartite_track(
         cohorts=cohorts, unmatched=unmatched, summary=summary, alternates=found, fixes=fixes,
         topics=topics, solved=solved,
     )  # fmt: skip
+
+
+def _blocking(solved: SolvedTrack) -> int:
+    """Pairs who would both rather have each other, by the rankings the track assumes."""
+    problem = solved.problem
+    left_view, right_view = rankings(problem, solved.scorer, solved.config)
+    if left_view is not None:
+        problem = replace(problem, arc_weight=left_view)
+    return int(
+        blocking_pairs(problem, solved.solution.chosen_arcs, right_weight=right_view).shape[0]
+    )
 
 
 def _best_arcs(ends: Ints, score: Floats, wanted: Bool, n: int) -> dict[int, list[int]]:
@@ -424,9 +434,9 @@ def peer_track(
             arc_u=low[first],
             arc_v=high[first],
             arc_weight=graph.score[first],
-            objective=Objective(config.mentoring.objective),
+            objective=Objective(config.mentoring.flow_objective),
         )
-        solution = solve_pairing(problem, settings.pairing_method, time_limit=time_limit, seed=seed)
+        solution = solve_peers(problem, config, time_limit, seed)
     with stages("explain", "peer"):
         cohorts: list[Cohort] = []
         for edge in sorted(
@@ -495,7 +505,8 @@ def peer_track(
         )  # fmt: skip
         scores = [c.score for c in cohorts]
         summary = TrackSummary(
-            track="peer", left=len(pool), right=len(pool), candidate_pairs=int(first.shape[0]),
+            track="peer", objective=config.mentoring.objective, left=len(pool), right=len(pool),
+            candidate_pairs=int(first.shape[0]),
             pairs=len(cohorts), left_matched=len(paired), left_unmatched=len(pool) - len(paired),
             demand_total=len(pool), demand_met=len(paired),
             mean_score=round(float(np.mean(scores)), 2) if scores else None,
@@ -606,6 +617,6 @@ def _with_categories(
         left_group_capacity=np.array(left_cap, dtype=np.int64),
         right_group_owner=np.array(right_owner, dtype=np.int64),
         right_group_capacity=np.array(right_cap, dtype=np.int64),
-        objective=Objective(config.mentoring.objective),
+        objective=Objective(config.mentoring.flow_objective),
     )  # fmt: skip
     return kept, problem
