@@ -6,6 +6,8 @@ Oracles, all on exact integer weights (``k / SCORE_SCALE``, see ``strategies``):
 * ``networkx.max_weight_matching`` (a separate blossom code) up to 60 nodes;
 * rustworkx itself, once it has passed both, for CP-SAT and pruned_blossom on larger
   graphs (built so that odd cycles make the LP fractional and round 2 must run);
+* networkx and brute force again on heavy odd rings joined by light edges, the shape
+  that sends pruned_blossom through its augmenting paths and reduced-cost weights;
 * scipy's HiGHS for the fractional-matching LP whose duals prune pruned_blossom's graph.
 
 Under ``TOTAL`` the number of pairs of an optimum is not unique (zero weights, ties), so
@@ -29,6 +31,8 @@ from solvers.pairing import (
     PAIRING_METHODS,
     PairingProblem,
     UnknownPairingMethodError,
+    _augment,
+    _blossom_by_piece,
     _fractional_duals,
     blocking_edges,
     solve_cp_sat,
@@ -310,6 +314,118 @@ def test_pruned_blossom_rounds(objective: Objective) -> None:
     triangles = make_instance(6, edges, [9000] * 6 + [10], objective)
     solution, redone = solve_pruned_blossom_rounds(triangles.problem)
     assert (redone, score_of(triangles, solution)) == (1, (3, 18010))
+
+
+@st.composite
+def odd_ring_graphs(draw: st.DrawFn, max_nodes: int = 40) -> Instance:
+    """Heavy odd rings (3 to 9 people) joined by light edges, sometimes a heavy chord or
+    an extra person: the LP pays each ring in halves and leaves round 1 one person short
+    per ring, so pruned_blossom must augment, and round 2 runs on reduced-cost weights."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    edges: dict[tuple[int, int], int] = {}
+    n = 0
+    while True:
+        size = int(rng.choice([3, 5, 7, 9]))
+        if n and n + size > max_nodes:
+            break
+        for k in range(size):
+            a, b = n + k, n + (k + 1) % size
+            edges[(min(a, b), max(a, b))] = int(rng.integers(SCORE_SCALE * 3 // 4, SCORE_SCALE + 1))
+        n += size
+        if rng.random() < 0.3:
+            break
+    n += int(rng.integers(0, 2))  # maybe one more person, joined by light edges only
+    for _ in range(int(rng.integers(0, 2 * n + 1))):
+        a, b = (int(x) for x in rng.integers(0, n, 2))
+        if a != b and (min(a, b), max(a, b)) not in edges:
+            heavy = rng.random() < 0.1
+            edges[(min(a, b), max(a, b))] = int(rng.integers(0, SCORE_SCALE + 1 if heavy else 3000))
+    pairs = sorted(edges)
+    order = rng.permutation(len(pairs))
+    return make_instance(
+        n, [pairs[k] for k in order], [edges[pairs[k]] for k in order], Objective.COVERAGE
+    )
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+@NETWORKX
+@given(data=odd_ring_graphs())
+def test_pruned_blossom_on_odd_rings_matches_networkx(objective: Objective, data: Instance) -> None:
+    instance = with_objective(data, objective)
+    solution = solve_pairing(instance.problem, "pruned_blossom")
+    assert_valid(instance, solution)
+    assert solution.status is Status.OPTIMAL
+    count, total = score_of(instance, solution)
+    expected_count, expected_total = networkx_optimum(instance)
+    assert total == expected_total
+    if objective is Objective.COVERAGE:
+        assert count == expected_count
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+@BRUTE_FORCE
+@given(data=odd_ring_graphs(max_nodes=8))
+def test_pruned_blossom_on_small_odd_rings_matches_brute_force(
+    objective: Objective, data: Instance
+) -> None:
+    instance = with_objective(data, objective)
+    coverage_best, total_best, optimal_counts = brute_force(instance)
+    count, total = score_of(instance, solve_pairing(instance.problem, "pruned_blossom"))
+    if objective is Objective.COVERAGE:
+        assert (count, total) == coverage_best
+    else:
+        assert total == total_best
+        assert count in optimal_counts
+
+
+def _round_one(instance: Instance) -> tuple[IntArray, IntArray, IntArray]:
+    """The tight edges' matching of pruned_blossom's round 1 on the bare integer weights
+    (``TOTAL``'s gains), with the doubled duals and reduced costs it came from."""
+    problem = instance.problem
+    gain = instance.int_weights
+    dual = _fractional_duals(problem.n, problem.arc_u, problem.arc_v, gain)
+    reduced = dual[problem.arc_u] + dual[problem.arc_v] - 2 * gain
+    tight = np.flatnonzero(reduced == 0)
+    chosen = _blossom_by_piece(problem.n, problem.arc_u, problem.arc_v, gain, tight, False)
+    return chosen, dual, reduced
+
+
+def test_augment_pairs_the_odd_rings_round_one_leaves() -> None:
+    """Two heavy triangles and a light bridge: the tight edges pair one person per
+    triangle short; one augmenting path over the bridge gives the optimum."""
+    edges = [(0, 1), (1, 2), (2, 0), (3, 4), (4, 5), (5, 3), (2, 3)]
+    instance = make_instance(6, edges, [9000] * 6 + [10], Objective.TOTAL)
+    problem = instance.problem
+    chosen, dual, reduced = _round_one(instance)
+    assert chosen.shape[0] == 2
+    gain = instance.int_weights
+    better = _augment(problem.n, problem.arc_u, problem.arc_v, gain, dual, reduced, chosen)
+    assert sorted(np.concatenate([problem.arc_u[better], problem.arc_v[better]])) == list(range(6))
+    assert int(gain[better].sum()) == 18010
+
+
+@settings(DETERMINISTIC, max_examples=60)
+@given(data=odd_ring_graphs() | clustered_graphs() | random_graphs(max_nodes=40))
+def test_augment_keeps_a_matching_and_never_loses(data: Instance) -> None:
+    problem = data.problem
+    chosen, dual, reduced = _round_one(data)
+    gain = data.int_weights
+    better = _augment(problem.n, problem.arc_u, problem.arc_v, gain, dual, reduced, chosen)
+    assert np.unique(better).shape[0] == better.shape[0]
+    ends = np.concatenate([problem.arc_u[better], problem.arc_v[better]])
+    assert np.unique(ends).shape[0] == ends.shape[0], "a person is in two pairs"
+    assert int(gain[better].sum()) >= int(gain[chosen].sum())
+
+
+def test_warm_weights_fall_back_without_a_perfect_matching() -> None:
+    """A star has no perfect matching, so its warm weights (which favour the lightest
+    edge) must not decide; a path has one, and they may."""
+    arc_u, arc_v = np.asarray([0, 0, 0, 4, 5, 6]), np.asarray([1, 2, 3, 5, 6, 7])
+    weights = np.asarray([1, 5, 3, 1, 1, 1])
+    warm = np.asarray([10, 0, 0, 0, 10, 0])
+    every = np.arange(6)
+    chosen = _blossom_by_piece(8, arc_u, arc_v, weights, every, True, warm)
+    assert sorted(chosen.tolist()) == [1, 3, 5]
 
 
 @settings(DETERMINISTIC, max_examples=40)
