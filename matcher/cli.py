@@ -39,6 +39,23 @@ ObjectiveOption = Annotated[
 ]
 
 
+PinsOption = Annotated[
+    list[Path] | None,
+    typer.Option(help="CSV of pairs that must be made: columns a, b, optional track. Repeatable."),
+]
+ForbidsOption = Annotated[
+    list[Path] | None,
+    typer.Option(help="CSV of pairs never to make: columns a, b, optional track. Repeatable."),
+]
+HistoryOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        help="An earlier round's pairs.csv: no pair is repeated, and people it left "
+        "unmatched (its participants.csv) are favoured. Repeatable."
+    ),
+]
+
+
 def _with_objective(program: ProgramConfig, objective: str | None) -> ProgramConfig:
     if objective is not None and objective not in GOALS:
         raise typer.BadParameter(
@@ -155,12 +172,18 @@ def run(
     seed: Annotated[int, typer.Option(help="Seed for any randomised step.")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
     objective: ObjectiveOption = None,
+    pins: PinsOption = None,
+    forbids: ForbidsOption = None,
+    history: HistoryOption = None,
 ) -> None:
     """Match a survey and write pairs.csv, participants.csv, report.html, summary.json."""
     program = _with_objective(_load_config(config), objective)
     progress = (lambda _: None) if quiet else (lambda text: _err(f"... {text}"))
     try:
-        output = run_pipeline(surveys, program, time_limit=time_limit, seed=seed, progress=progress)
+        output = run_pipeline(
+            surveys, program, time_limit=time_limit, seed=seed, progress=progress,
+            pins=pins or [], forbids=forbids or [], history=history or [],
+        )  # fmt: skip
     except InputError as exc:
         _print_issues(exc.issues)
         errors = sum(1 for i in exc.issues if i.severity is Severity.ERROR)

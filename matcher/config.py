@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -215,6 +216,32 @@ class Diagnosis(_Strict):
 TrackName = Literal["mentoring", "reverse", "peer", "circles"]
 #: Every track, in the default solving order.
 TRACKS: tuple[TrackName, ...] = ("mentoring", "reverse", "peer", "circles")
+#: Tracks whose cohorts are pairs: the ones pins, forbids and history act on.
+PAIR_TRACKS: tuple[TrackName, ...] = ("mentoring", "reverse", "peer")
+
+
+def _pair_spec(value: list[str]) -> list[str]:
+    if len(value) not in (2, 3):
+        raise ValueError(f"expected [person, partner] or [person, partner, track], got {value}")
+    if len(value) == 3 and value[2] not in PAIR_TRACKS:
+        raise ValueError(f"track {value[2]!r} is not one of {', '.join(PAIR_TRACKS)}")
+    return value
+
+
+PairSpec = Annotated[list[str], AfterValidator(_pair_spec)]
+
+
+class Control(_Strict):
+    """The coordinator's say: pairs that must be made and pairs never to make (ids or
+    names; an optional third item names the track), and how earlier rounds weigh in."""
+
+    pins: list[PairSpec] = Field(default_factory=list, description="[a, b] or [a, b, track].")
+    forbids: list[PairSpec] = Field(default_factory=list, description="[a, b] or [a, b, track].")
+    unmatched_bonus: float = Field(
+        10.0, ge=0, le=100,
+        description="Points (0-100 scale) the solver adds to pairs of someone left unmatched "
+        "in an earlier round (--history); their shown score is unchanged.",
+    )  # fmt: skip
 
 
 class TrackSettings(_Strict):
@@ -312,6 +339,7 @@ class ProgramConfig(_Strict):
     categories: Categories = Categories()
     attributes: Attributes = Attributes()
     diagnosis: Diagnosis = Diagnosis()
+    control: Control = Control()
 
     @model_validator(mode="after")
     def _tracks_valid(self) -> Self:

@@ -13,7 +13,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +37,13 @@ from solvers import (
     solve_grouped_assignment,
 )
 from solvers.mincostflow import solve_network
-from solvers.objectives import solve_assignment_goal, solve_pairing_goal
+from solvers.objectives import (
+    fix_arcs,
+    fix_grouped_arcs,
+    solve_assignment_goal,
+    solve_pairing_goal,
+    with_fixed,
+)
 from solvers.pairing import PairingProblem
 
 Ints = npt.NDArray[np.int64]
@@ -318,9 +324,15 @@ def solve_track(
     config: ProgramConfig,
     time_limit: float | None,
     seed: int,
+    pinned: Ints | None = None,
 ) -> Solution:
     """A bipartite track's problem solved for the configured objective (with stated
-    rankings for ``stable`` when the config asks for them)."""
+    rankings for ``stable`` when the config asks for them), the ``pinned`` arcs made
+    first and the rest solved around them."""
+    if pinned is not None and pinned.shape[0]:
+        rest, kept = fix_arcs(problem, pinned)
+        inner = solve_track(rest, scorer, config, time_limit, seed)
+        return with_fixed(inner, kept, pinned, problem.arc_weight)
     settings = config.mentoring
     left_view, right_view = rankings(problem, scorer, config)
     return solve_assignment_goal(
@@ -355,10 +367,14 @@ class SolvedTrack:
     config: ProgramConfig
     time_limit: float | None = None
     seed: int = 0
+    #: Arcs the coordinator pinned; variations keep the arcs' indices (they only append).
+    pinned: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def solve(self, problem: AssignmentProblem) -> Solution:
-        """Re-solve a variation of the track the way the track was solved."""
-        return solve_track(problem, self.scorer, self.config, self.time_limit, self.seed)
+        """Re-solve a variation of the track the way the track was solved, pins kept."""
+        return solve_track(
+            problem, self.scorer, self.config, self.time_limit, self.seed, self.pinned
+        )
 
     def got_left(self, solution: Solution, problem: AssignmentProblem | None = None) -> Ints:
         arcs = (problem or self.problem).arc_left[solution.chosen_arcs]
@@ -423,6 +439,8 @@ def _reach(solved: SolvedTrack) -> _Reach | None:
     p, chosen = solved.problem, solved.solution.chosen_arcs
     if p.objective is not Objective.COVERAGE or solved.solution.status is not Status.OPTIMAL:
         return None
+    if solved.pinned.shape[0]:
+        return None  # a maximum flow given the pins, not of the whole graph
     n_left, n_right = p.n_left, p.n_right
     source = n_left + n_right
     used = np.zeros(p.n_arcs, dtype=bool)
@@ -790,43 +808,26 @@ def _view(person: Participant, values: npt.NDArray[np.float32], scorer: Scorer) 
     )  # fmt: skip
 
 
-def _pinned(solved: SolvedTrack, arc: int) -> tuple[Solution, Bool]:
-    """The track re-solved with arc ``arc`` forced: its two ends lose one unit each and the
-    arc leaves the graph; the optimum of that plus the arc is the pinned optimum."""
-    keep = np.ones(solved.problem.n_arcs, dtype=bool)
-    keep[arc] = False
-    i, j = int(solved.problem.arc_left[arc]), int(solved.problem.arc_right[arc])
+def _pinned(solved: SolvedTrack, arc: int) -> Ints:
+    """The track's chosen arcs with arc ``arc`` forced on top of the coordinator's pins:
+    their ends lose one unit each and they leave the graph; the optimum of the rest plus
+    the forced arcs is the pinned optimum."""
+    fixed = np.unique(np.concatenate([solved.pinned, [arc]])).astype(np.int64)
     if solved.grouped is not None:
-        g = solved.grouped
-        left_groups = g.left_group_capacity.copy()
-        right_groups = g.right_group_capacity.copy()
-        left_groups[g.arc_left_group[arc]] -= 1
-        right_groups[g.arc_right_group[arc]] -= 1
-        demand, capacity = g.left_demand.copy(), g.right_capacity.copy()
-        demand[i] -= 1
-        capacity[j] -= 1
-        grouped = GroupedAssignmentProblem(
-            left_demand=demand, right_capacity=capacity, arc_left=g.arc_left[keep],
-            arc_right=g.arc_right[keep], arc_weight=g.arc_weight[keep],
-            arc_left_group=g.arc_left_group[keep], arc_right_group=g.arc_right_group[keep],
-            left_group_owner=g.left_group_owner, left_group_capacity=left_groups,
-            right_group_owner=g.right_group_owner, right_group_capacity=right_groups,
-            objective=g.objective,
-        )  # fmt: skip
-        return solve_grouped_assignment(grouped), keep
-    p = solved.problem
-    demand, capacity = p.left_demand.copy(), p.right_capacity.copy()
-    demand[i] -= 1
-    capacity[j] -= 1
-    reduced = AssignmentProblem(
-        left_demand=demand, right_capacity=capacity, arc_left=p.arc_left[keep],
-        arc_right=p.arc_right[keep], arc_weight=p.arc_weight[keep], objective=p.objective,
-    )  # fmt: skip
-    if solved.config.mentoring.objective in ("fair", "stable"):
-        return solved.solve(reduced), keep  # their own algorithms, not a flow's optimum
-    base = np.zeros(p.n_arcs, dtype=bool)
-    base[solved.solution.chosen_arcs] = True
-    return solve_keeping(reduced, base[keep]), keep
+        rest_g, kept = fix_grouped_arcs(solved.grouped, fixed)
+        solution = solve_grouped_assignment(rest_g)
+    else:
+        rest, kept = fix_arcs(solved.problem, fixed)
+        if solved.config.mentoring.objective in ("fair", "stable"):
+            # Their own algorithms, not a flow's optimum.
+            solution = solve_track(
+                rest, solved.scorer, solved.config, solved.time_limit, solved.seed
+            )
+        else:
+            base = np.zeros(solved.problem.n_arcs, dtype=bool)
+            base[solved.solution.chosen_arcs] = True
+            solution = solve_keeping(rest, base[kept])
+    return np.sort(np.concatenate([kept[solution.chosen_arcs], fixed])).astype(np.int64)
 
 
 def solve_keeping(problem: AssignmentProblem, prefer: Bool) -> Solution:
@@ -997,9 +998,7 @@ def why_not(
         )
     else:
         arc = int(arcs[0])
-        solution, keep = _pinned(solved, arc)
-        after = np.concatenate([np.flatnonzero(keep)[solution.chosen_arcs], [arc]])
-        after = np.sort(after).astype(np.int64)
+        after = _pinned(solved, arc)
         new_total = float(graph.score[after].sum())
         answer.pinnable = True
         answer.total_change = round(100 * (new_total - float(graph.score[base].sum())), 2)

@@ -24,6 +24,8 @@ RULE_TEXT = {
     "same_department": "same department",
     "same_location": "same location",
     "already_paired": "already paired in an earlier track",
+    "forbidden": "forbidden by the coordinator",
+    "paired_before": "paired in an earlier round",
     "min_score": "score below the minimum",
 }
 

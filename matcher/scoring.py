@@ -24,7 +24,7 @@ COMPONENTS = ("goals", "seniority", "new_ties", "time_overlap", "preference")
 RULES = (
     "same_person", "no_shared_language", "manager", "avoid", "format",
     "not_senior_enough", "too_senior", "same_department", "same_location", "already_paired",
-    "min_score",
+    "forbidden", "paired_before", "min_score",
 )  # fmt: skip
 #: Components without data take this value, so they neither help nor hurt a pair.
 NEUTRAL = 0.5
@@ -141,6 +141,15 @@ def _relation(people: Sequence[Participant], vocab: Vocabulary, field: str) -> s
                 rows.append(vocab.people[key(p.id)])
                 cols.append(vocab.people[key(other)])
     n = len(vocab.people)
+    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+
+
+def _pairs(vocab: Vocabulary, pairs: Sequence[tuple[str, str]]) -> sp.csr_matrix:
+    """Symmetric person x person indicator of the given (id, id) pairs."""
+    codes, n = vocab.people, len(vocab.people)
+    ends = [(codes[key(a)], codes[key(b)]) for a, b in pairs if key(a) in codes and key(b) in codes]
+    rows = [a for a, b in ends] + [b for a, b in ends]
+    cols = [b for a, b in ends] + [a for a, b in ends]
     return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
 
 
@@ -299,6 +308,8 @@ class Scorer:
         already_paired: Sequence[tuple[str, str]] = (),
         *,
         symmetric: bool = False,
+        forbidden: Sequence[tuple[str, str]] = (),
+        paired_before: Sequence[tuple[str, str]] = (),
     ) -> None:
         """``symmetric`` scores a pool against itself for peers: goal coverage is the mean
         of both directions and a preference counts half when one-sided."""
@@ -311,17 +322,16 @@ class Scorer:
         self.avoid = _relation(people, self.vocab, "avoid")
         self.avoid = (self.avoid + self.avoid.T).tocsr()
         self.preferred = _relation(people, self.vocab, "preferred")
-        # Pairs made by an earlier track: the same two people are never paired twice.
-        n = len(self.vocab.people)
-        codes = self.vocab.people
-        ends = [
-            (codes[key(a)], codes[key(b)])
-            for a, b in already_paired
-            if key(a) in codes and key(b) in codes
-        ]
-        rows = [a for a, b in ends] + [b for a, b in ends]
-        cols = [b for a, b in ends] + [a for a, b in ends]
-        self.paired = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+        # Pairs never to make: made by an earlier track (the same two people are never
+        # paired twice), forbidden by the coordinator, or made in an earlier round.
+        self.pair_rules = {
+            name: _pairs(self.vocab, pairs)
+            for name, pairs in (
+                ("already_paired", already_paired),
+                ("forbidden", forbidden),
+                ("paired_before", paired_before),
+            )
+        }
         self.disabled = _disabled(left, right, config)
         self.weights = _weights(config, self.disabled)
         self.tables = _Tables.build(self.left, self.right, config)
@@ -343,8 +353,9 @@ class Scorer:
             R.manager[None, :] == person_l
         )
         out["avoid"] = self.avoid[L.person[rows]][:, R.person].toarray() > 0
-        if self.paired.nnz:
-            out["already_paired"] = self.paired[L.person[rows]][:, R.person].toarray() > 0
+        for name, pairs in self.pair_rules.items():
+            if pairs.nnz:
+                out[name] = pairs[L.person[rows]][:, R.person].toarray() > 0
         fl, fr = L.format[rows, None], R.format[None, :]
         loc_l, loc_r = L.location[rows, None], R.location[None, :]
         same_place = (loc_l == loc_r) & (loc_l >= 0)

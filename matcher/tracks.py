@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.config import CategorySource, ProgramConfig
+from matcher.control import Control, Pin
 from matcher.diagnose import (
     NOUNS,
     NearMisses,
@@ -26,14 +27,24 @@ from matcher.diagnose import (
     best_below_minimum,
     find_fixes,
     near_misses,
+    pair_score,
     rankings,
+    rule_masks,
     solve_peers,
     solve_track,
     top_per_person,
     topic_balance,
 )
-from matcher.explain import NAMES_SHOWN, name_list, pair_reasons, points, unmatched_reason
+from matcher.explain import (
+    NAMES_SHOWN,
+    RULE_TEXT,
+    name_list,
+    pair_reasons,
+    points,
+    unmatched_reason,
+)
 from matcher.intake.normalize import key
+from matcher.intake.reader import InputError
 from matcher.models import (
     Alternate,
     Circle,
@@ -48,7 +59,7 @@ from matcher.models import (
     TrackSummary,
     Unmatched,
 )
-from matcher.scoring import CandidateGraph, Floats, Ints, Scorer
+from matcher.scoring import RULES, CandidateGraph, Floats, Ints, Scorer
 from solvers import (
     AssignmentProblem,
     GroupedAssignmentProblem,
@@ -56,6 +67,7 @@ from solvers import (
     Solution,
     solve_grouped_assignment,
 )
+from solvers.objectives import fix_grouped_arcs, with_fixed
 from solvers.pairing import PairingProblem, blocking_edges
 from solvers.stable import blocking_pairs
 
@@ -71,18 +83,63 @@ COHORT_PREFIX = {"mentoring": "M", "reverse": "R", "peer": "P"}
 
 @dataclass
 class Budget:
-    """Commitments each person has left (None: no limit) and the pairs made so far."""
+    """Commitments each person has left (None: no limit), the pairs made so far, and the
+    coordinator's pins, forbids and history (with the pins already made)."""
 
     left: dict[str, int | None]
     paired: list[tuple[str, str]] = field(default_factory=list)
+    control: Control = field(default_factory=Control)
+    pins_made: set[int] = field(default_factory=set)
+    #: Per person, the pins not made yet: commitments kept back for them.
+    reserved: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, people: Sequence[Participant], default: int | None) -> Budget:
-        return cls({p.id: p.commitments if p.commitments is not None else default for p in people})
+    def of(
+        cls, people: Sequence[Participant], default: int | None, control: Control | None = None
+    ) -> Budget:
+        left = {p.id: p.commitments if p.commitments is not None else default for p in people}
+        budget = cls(left, control=control or Control())
+        for pin in budget.control.pins:  # a pin's place is kept until its track makes it
+            for person in (pin.a, pin.b):
+                budget.reserved[person] = budget.reserved.get(person, 0) + 1
+        return budget
+
+    def scorer(
+        self,
+        track: str,
+        left: Sequence[Participant],
+        right: Sequence[Participant],
+        config: ProgramConfig,
+        *,
+        symmetric: bool = False,
+    ) -> Scorer:
+        """The track's scorer, with every pair this run must not make as a hard rule."""
+        return Scorer(
+            left, right, config, already_paired=self.paired, symmetric=symmetric,
+            forbidden=self.control.forbidden_in(track),
+            paired_before=self.control.paired_before,
+        )  # fmt: skip
+
+    def favoured(self, people: Sequence[Participant]) -> Bool:
+        """Who was left unmatched in an earlier round (--history)."""
+        before = self.control.unmatched_before
+        return np.array([p.id in before for p in people], dtype=bool)
+
+    def weights(self, score: Floats, favoured: Bool) -> Floats:
+        """What the solver maximises: the score, plus the history bonus for pairs with
+        someone left unmatched before, scaled back into [0, 1] (the order is what counts)."""
+        bonus = self.control.unmatched_bonus / 100
+        if bonus == 0 or not favoured.any():
+            return score
+        weighted: Floats = (score + bonus * favoured) / (1 + bonus)
+        return weighted
 
     def cap(self, person: str, wanted: int) -> int:
+        """What a person can still take of ``wanted``, places kept for pins aside."""
         remaining = self.left[person]
-        return wanted if remaining is None else max(0, min(wanted, remaining))
+        if remaining is None:
+            return wanted
+        return max(0, min(wanted, remaining - self.reserved.get(person, 0)))
 
     def use(self, person: str, count: int = 1) -> None:
         remaining = self.left[person]
@@ -145,13 +202,170 @@ def _pair(
     arc: int,
     config: ProgramConfig,
     track: str,
+    notes: Sequence[str] = (),
 ) -> PairResult:
     parts = points(graph.components[arc], graph.weights)
     return PairResult(
         a=a.id, b=b.id, score=round(100 * float(graph.score[arc]), 2),
         components={c: round(v, 2) for c, v in parts.items()},
-        reasons=pair_reasons(a, b, graph.components[arc], graph.weights, config, track=track),
+        reasons=[*pair_reasons(a, b, graph.components[arc], graph.weights, config, track=track),
+                 *notes],
     )  # fmt: skip
+
+
+def _notes(
+    person: Participant, favoured: bool, pinned: bool, budget: Budget, other: str | None = None
+) -> list[str]:
+    """Why the coordinator's say shaped this pair, in plain words."""
+    notes = []
+    if pinned:
+        notes.append("The coordinator pinned this pair.")
+    bonus = budget.control.unmatched_bonus
+    if favoured and bonus > 0:
+        names = person.name if other is None else f"{person.name} and {other}"
+        notes.append(
+            f"{names} went unmatched in an earlier round, so the solver favoured pairs "
+            f"with them (+{bonus:g} points in the optimisation; the score shown is unchanged)."
+        )
+    return notes
+
+
+def _peer_cohort(
+    made: int, a: Participant, b: Participant, pair: PairResult, budget: Budget
+) -> Cohort:
+    """A peer pair as a cohort, its commitments used and the pair recorded."""
+    budget.use(a.id)
+    budget.use(b.id)
+    budget.paired.append((a.id, b.id))
+    return Cohort(
+        id=f"P{made + 1:03d}", track="peer",
+        members=[Member(id=a.id, name=a.name, role=Role.PEER),
+                 Member(id=b.id, name=b.name, role=Role.PEER)],
+        pairs=[pair], score=pair.score,
+    )  # fmt: skip
+
+
+def _peer_pins(
+    pool: Sequence[Participant],
+    scorer: Scorer,
+    pins: list[tuple[Pin, list[Participant], list[tuple[int, int]]]],
+) -> list[tuple[int, int, npt.NDArray[np.float32]]]:
+    """The peer pins as (person, person, component values) in the pool: checked against
+    the hard rules (not against the candidate list, which only trims the optimisation)."""
+    out = []
+    taken: set[int] = set()
+    at = {p.id: n for n, p in enumerate(pool)}
+    for pin, peers, ways in pins:
+        ends = [peers[k].id for k in ways[0]]
+        if any(e not in at for e in ends):
+            raise _pin_error(pin, "no commitments left for it after the earlier tracks")
+        i, j = at[ends[0]], at[ends[1]]
+        if i in taken or j in taken:
+            raise _pin_error(pin, "a person is pinned to two peers; a peer has one partner")
+        masks, values = rule_masks(scorer, slice(i, i + 1))
+        if any(bool(m[0, j]) for m in masks.values()):
+            raise _pin_error(pin, _broken(scorer, (i, j), False, "peer"))
+        taken |= {i, j}
+        out.append((i, j, values[:, 0, j]))
+    return out
+
+
+def _pin_error(pin: Pin, text: str) -> InputError:
+    return InputError([pin.where.model_copy(update={"value": f"{pin.a} - {pin.b}",
+                                                    "message": f"pin: {text}"})])  # fmt: skip
+
+
+def _pins_here(
+    track: str, budget: Budget, left: Sequence[Participant], right: Sequence[Participant]
+) -> list[tuple[Pin, list[tuple[int, int]]]]:
+    """The pins this track makes, each with its possible (left, right) orientations (two
+    when both people are on both sides); a pin is made by its own track, or by the first
+    track where its two people are on opposite sides."""
+    left_at = {p.id: n for n, p in enumerate(left)}
+    right_at = {p.id: n for n, p in enumerate(right)}
+    found = []
+    for k, pin in enumerate(budget.control.pins):
+        if k in budget.pins_made or pin.track not in (None, track):
+            continue
+        ways = [
+            (left_at[x], right_at[y])
+            for x, y in ((pin.a, pin.b), (pin.b, pin.a))
+            if x in left_at and y in right_at
+        ]
+        if ways:
+            found.append((pin, ways))
+            budget.pins_made.add(k)
+            for person in (pin.a, pin.b):  # this track makes it: its place is released
+                budget.reserved[person] -= 1
+    return found
+
+
+def _broken(scorer: Scorer, way: tuple[int, int], grouped: bool, track: str) -> str:
+    """Why the pair (left, right) is not allowed: the hard rules that forbid it."""
+    i, j = way
+    masks, _ = rule_masks(scorer, slice(i, i + 1))
+    broken = [RULE_TEXT[r] for r in RULES if r in masks and bool(masks[r][0, j])]
+    if not broken and grouped:
+        broken = ["the kinds asked for and offered do not fit ([categories])"]
+    return f"breaks the hard rule(s) of the {track} track: {', '.join(broken)}"
+
+
+def _pin_arcs(
+    track: str,
+    pins: list[tuple[Pin, list[tuple[int, int]]]],
+    askers: Sequence[Participant],
+    offerers: Sequence[Participant],
+    graph: CandidateGraph,
+    scorer: Scorer,
+    problem: AssignmentProblem,
+    grouped: GroupedAssignmentProblem | None,
+) -> Ints:
+    """The arcs of this track's pins; an ``InputError`` naming the pin when one breaks a
+    hard rule or asks for more places than a person has."""
+    if not pins:
+        return np.zeros(0, dtype=np.int64)
+    keys = graph.left * graph.n_right + graph.right
+    order = np.argsort(keys, kind="stable")
+    arcs = []
+    made: list[tuple[Pin, int, int]] = []
+    for pin, ways in pins:
+        for i, j in ways:
+            wanted = i * graph.n_right + j
+            at = int(np.searchsorted(keys[order], wanted))
+            if at < order.shape[0] and keys[order[at]] == wanted:
+                arcs.append(int(order[at]))
+                made.append((pin, i, j))
+                break
+        else:
+            raise _pin_error(pin, _broken(scorer, ways[0], grouped is not None, track))
+    pinned = np.array(arcs, dtype=np.int64)
+
+    limits = grouped if grouped is not None else problem
+    for side, ends, limit, people in (
+        ("asks for", graph.left[pinned], limits.left_demand, askers),
+        ("offers", graph.right[pinned], limits.right_capacity, offerers),
+    ):
+        counts = np.bincount(ends, minlength=limit.shape[0])
+        over = np.flatnonzero(counts > limit)
+        if over.shape[0]:
+            n = int(over[0])
+            pin = next(p for p, i, j in made if (i if side == "asks for" else j) == n)
+            raise _pin_error(pin, (
+                f"{people[n].name} is pinned to {int(counts[n])} partner(s) in the {track} "
+                f"track but {side} {int(limit[n])} place(s) there (demand or capacity, "
+                "after the commitments used by earlier tracks)"
+            ))  # fmt: skip
+    if grouped is not None:
+        for group, cap in (
+            (grouped.arc_left_group[pinned], grouped.left_group_capacity),
+            (grouped.arc_right_group[pinned], grouped.right_group_capacity),
+        ):
+            over = np.flatnonzero(np.bincount(group, minlength=cap.shape[0]) > cap)
+            if over.shape[0]:
+                pin = made[int(np.flatnonzero(group == over[0])[0])][0]
+                raise _pin_error(pin, "the pins ask for more mentors of one kind than a person "
+                                 "asked for, or offers, in [categories]")  # fmt: skip
+    return pinned
 
 
 def bipartite_track(
@@ -175,9 +389,10 @@ def bipartite_track(
     if not askers or not offerers:
         return None
     with stages("score", f"{track}: {len(askers)} x {len(offerers)}"):
-        scorer = Scorer(askers, offerers, config, already_paired=budget.paired)
+        scorer = budget.scorer(track, askers, offerers, config)
         graph = scorer.candidates()
 
+    pins = _pins_here(track, budget, askers, offerers)
     wanted = np.array(
         [config.mentoring.default_demand if p.demand is None else p.demand for p in askers],
         dtype=np.int64,
@@ -199,18 +414,28 @@ def bipartite_track(
         if track == "mentoring" and config.categories.demand:
             graph, grouped = _with_categories(graph, askers, offerers, demand, capacity, config)
             demand = grouped.left_demand
+        favoured = budget.favoured(askers)
         problem = AssignmentProblem(
             left_demand=demand, right_capacity=capacity, arc_left=graph.left,
-            arc_right=graph.right, arc_weight=graph.score,
+            arc_right=graph.right, arc_weight=budget.weights(graph.score, favoured[graph.left]),
             objective=Objective(config.mentoring.flow_objective),
         )  # fmt: skip
+        pinned = _pin_arcs(track, pins, askers, offerers, graph, scorer, problem, grouped)
         if grouped is not None:
-            solution = solve_grouped_assignment(grouped)
+            grouped = replace(grouped, arc_weight=problem.arc_weight)
+            if pinned.shape[0]:
+                rest, kept = fix_grouped_arcs(grouped, pinned)
+                solution = with_fixed(
+                    solve_grouped_assignment(rest), kept, pinned, problem.arc_weight
+                )
+            else:
+                solution = solve_grouped_assignment(grouped)
         else:
-            solution = solve_track(problem, scorer, config, time_limit, seed)
+            solution = solve_track(problem, scorer, config, time_limit, seed, pinned)
     with stages("explain", track):
         chosen = solution.chosen_arcs
 
+        pinned_set = set(pinned.tolist())
         by_offerer: dict[int, list[int]] = {}
         for arc in chosen.tolist():
             by_offerer.setdefault(int(graph.right[arc]), []).append(arc)
@@ -219,8 +444,11 @@ def bipartite_track(
             mentor = offerers[j]
             arcs = sorted(by_offerer[j], key=lambda a: (-graph.score[a], askers[graph.left[a]].id))
             pairs = [
-                _pair(mentor, askers[int(graph.left[a])], graph, a, config, track) for a in arcs
-            ]
+                _pair(mentor, askers[int(graph.left[a])], graph, a, config, track,
+                      _notes(askers[int(graph.left[a])], bool(favoured[graph.left[a]]),
+                             a in pinned_set, budget))
+                for a in arcs
+            ]  # fmt: skip
             members = [Member(id=mentor.id, name=mentor.name, role=offer_role)] + [
                 Member(id=askers[int(graph.left[a])].id, name=askers[int(graph.left[a])].name,
                        role=ask_role) for a in arcs]  # fmt: skip
@@ -236,7 +464,7 @@ def bipartite_track(
         solved = SolvedTrack(
             track=track, askers=askers, offerers=offerers, scorer=scorer, graph=graph,
             problem=problem, grouped=grouped, solution=solution, offered=offered,
-            config=config, time_limit=time_limit, seed=seed,
+            config=config, time_limit=time_limit, seed=seed, pinned=pinned,
         )  # fmt: skip
         got = np.bincount(graph.left[chosen], minlength=graph.n_left)
         short = np.flatnonzero((got < wanted) & (got < problem.left_demand))
@@ -414,11 +642,13 @@ def peer_track(
     weight matching (coverage first by default) on that candidate graph.
     """
     settings = config.tracks.peer
-    pool = [p for p in people if Role.PEER in p.roles and budget.cap(p.id, 1) > 0]
+    peers = [p for p in people if Role.PEER in p.roles]
+    pins = _pins_here("peer", budget, peers, peers)
+    pool = [p for p in peers if budget.cap(p.id, 1) > 0]
     if len(pool) < 2:
         return None
     with stages("score", f"peer: {len(pool)} people"):
-        scorer = Scorer(pool, pool, config, already_paired=budget.paired, symmetric=True)
+        scorer = budget.scorer("peer", pool, pool, config, symmetric=True)
         graph = scorer.candidates(top_k=settings.candidates_per_person)
         # Each unordered pair once, from whichever direction kept it.
         low = np.minimum(graph.left, graph.right)
@@ -428,33 +658,46 @@ def peer_track(
         distinct = np.ones(order.shape[0], dtype=bool)
         distinct[1:] = edge_key[1:] != edge_key[:-1]
         first = order[distinct]
+        pinned_pairs = _peer_pins(pool, scorer, [(pin, peers, ways) for pin, ways in pins])
+        pinned_people = np.zeros(len(pool), dtype=bool)
+        for i, j, _ in pinned_pairs:
+            pinned_people[[i, j]] = True
+        first = first[~(pinned_people[low[first]] | pinned_people[high[first]])]
     with stages("solve", f"peer: {first.shape[0]} candidate pairs"):
+        favoured = budget.favoured(pool)
         problem = PairingProblem(
             n=len(pool),
             arc_u=low[first],
             arc_v=high[first],
-            arc_weight=graph.score[first],
+            arc_weight=budget.weights(
+                graph.score[first], favoured[low[first]] | favoured[high[first]]
+            ),
             objective=Objective(config.mentoring.flow_objective),
         )
         solution = solve_peers(problem, config, time_limit, seed)
     with stages("explain", "peer"):
         cohorts: list[Cohort] = []
+        for i, j, values in pinned_pairs:
+            a, b = pool[i], pool[j]
+            parts = points(values, scorer.weights)
+            pair = PairResult(
+                a=a.id, b=b.id, score=round(100 * float(pair_score(scorer, values[None, :])[0]), 2),
+                components={c: round(v, 2) for c, v in parts.items()},
+                reasons=[*pair_reasons(a, b, values, scorer.weights, config, track="peer"),
+                         *_notes(a, False, True, budget)],
+            )  # fmt: skip
+            cohorts.append(_peer_cohort(len(cohorts), a, b, pair, budget))
         for edge in sorted(
             solution.chosen_arcs.tolist(),
             key=lambda e: (-graph.score[first[e]], pool[low[first[e]]].id),
         ):
             arc = int(first[edge])
             a, b = pool[int(low[arc])], pool[int(high[arc])]
-            pair = _pair(a, b, graph, arc, config, "peer")
-            cohorts.append(Cohort(
-                id=f"P{len(cohorts) + 1:03d}", track="peer",
-                members=[Member(id=a.id, name=a.name, role=Role.PEER),
-                         Member(id=b.id, name=b.name, role=Role.PEER)],
-                pairs=[pair], score=pair.score,
-            ))  # fmt: skip
-            budget.use(a.id)
-            budget.use(b.id)
-            budget.paired.append((a.id, b.id))
+            fav = [p for p in (a, b) if p.id in budget.control.unmatched_before]
+            other = fav[1].name if len(fav) == 2 else None
+            notes = _notes(fav[0], True, False, budget, other) if fav else []
+            pair = _pair(a, b, graph, arc, config, "peer", notes)
+            cohorts.append(_peer_cohort(len(cohorts), a, b, pair, budget))
         paired = {m.id for c in cohorts for m in c.members}
         edge_u, edge_v = low[first], high[first]
         degree = np.bincount(np.concatenate([edge_u, edge_v]), minlength=len(pool))

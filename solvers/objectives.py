@@ -25,9 +25,10 @@ from typing import Literal, get_args
 import numpy as np
 import numpy.typing as npt
 
+from solvers.categories import GroupedAssignmentProblem
 from solvers.fair import solve_fair
 from solvers.pairing import PairingProblem, solve_pairing, solve_pairing_greedy
-from solvers.problem import AssignmentProblem, Objective
+from solvers.problem import AssignmentProblem, IntArray, Objective
 from solvers.solution import Solution, Status
 from solvers.stable import solve_stable
 
@@ -128,3 +129,60 @@ def _fair_pairing(
             high = middle - 1
     status = Status.OPTIMAL if best.status is Status.OPTIMAL else Status.FEASIBLE
     return Solution.from_arcs("fair", status, keep[best.chosen_arcs], problem.arc_weight, started)
+
+
+def fix_arcs(problem: AssignmentProblem, fixed: IntArray) -> tuple[AssignmentProblem, IntArray]:
+    """The problem left once the ``fixed`` arcs are made (pins): each of their ends has
+    one unit less and they leave the graph. Returns it and its arcs' original indices;
+    its optimum plus the fixed arcs is the optimum among assignments that use them."""
+    keep = np.ones(problem.n_arcs, dtype=bool)
+    keep[fixed] = False
+    rest = dataclasses.replace(
+        problem,
+        left_demand=problem.left_demand
+        - np.bincount(problem.arc_left[fixed], minlength=problem.n_left),
+        right_capacity=problem.right_capacity
+        - np.bincount(problem.arc_right[fixed], minlength=problem.n_right),
+        arc_left=problem.arc_left[keep],
+        arc_right=problem.arc_right[keep],
+        arc_weight=problem.arc_weight[keep],
+    )
+    return rest, np.flatnonzero(keep).astype(np.int64)
+
+
+def fix_grouped_arcs(
+    problem: GroupedAssignmentProblem, fixed: IntArray
+) -> tuple[GroupedAssignmentProblem, IntArray]:
+    """``fix_arcs`` for per-kind problems: the groups of the fixed arcs lose a unit too."""
+    keep = np.ones(problem.n_arcs, dtype=bool)
+    keep[fixed] = False
+    rest = dataclasses.replace(
+        problem,
+        left_demand=problem.left_demand
+        - np.bincount(problem.arc_left[fixed], minlength=problem.n_left),
+        right_capacity=problem.right_capacity
+        - np.bincount(problem.arc_right[fixed], minlength=problem.n_right),
+        arc_left=problem.arc_left[keep],
+        arc_right=problem.arc_right[keep],
+        arc_weight=problem.arc_weight[keep],
+        arc_left_group=problem.arc_left_group[keep],
+        arc_right_group=problem.arc_right_group[keep],
+        left_group_capacity=problem.left_group_capacity
+        - np.bincount(problem.arc_left_group[fixed], minlength=problem.left_group_capacity.size),
+        right_group_capacity=problem.right_group_capacity
+        - np.bincount(problem.arc_right_group[fixed], minlength=problem.right_group_capacity.size),
+    )
+    return rest, np.flatnonzero(keep).astype(np.int64)
+
+
+def with_fixed(
+    rest: Solution, kept: IntArray, fixed: IntArray, arc_weight: npt.NDArray[np.float64]
+) -> Solution:
+    """The solution of the whole problem: the rest's arcs (back in the original indices)
+    plus the fixed ones; what the rest's solver proved holds given the fixed arcs."""
+    started = time.perf_counter() - rest.wall_time
+    chosen = np.concatenate([kept[rest.chosen_arcs], fixed])
+    bound = None
+    if rest.bound is not None:
+        bound = rest.bound + float(arc_weight[fixed].sum())
+    return Solution.from_arcs(rest.method, rest.status, chosen, arc_weight, started, bound)
