@@ -280,3 +280,66 @@ def explain(
         typer.echo(answer.model_dump_json(indent=2))
     else:
         typer.echo(answer.text(), nl=False)
+
+
+@app.command()
+def rematch(
+    results: Annotated[Path, typer.Argument(help="A results folder written by `run`.")],
+    changes: Annotated[
+        Path,
+        typer.Option(
+            help="CSV of changes: columns action (leave, join, capacity, "
+            "demand, commitments), id, value."
+        ),
+    ],
+    max_changes: Annotated[
+        int | None,
+        typer.Option(
+            help="Most existing pairs that may change (0: none); default: any that helps.", min=0
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Results folder; default RESULTS-rematch.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Re-pair a finished run after people leave, join or change their limits, keeping
+    existing pairs unless changing them helps. Writes a new results folder with a
+    `change` column in pairs.csv and changes.csv (what was removed, and why)."""
+    from matcher.rematch import rematch as run_rematch
+
+    progress = (lambda _: None) if quiet else (lambda text: _err(f"... {text}"))
+    try:
+        output, program, surveys, seed, limit = run_rematch(
+            results, changes, max_changes=max_changes, progress=progress
+        )
+    except (RunRecordError, ConfigError) as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+    except InputError as exc:
+        _print_issues(exc.issues)
+        _err(f"{len(exc.issues)} problem(s): nothing written.")
+        raise typer.Exit(1) from None
+    target = out or results.with_name(results.name + "-rematch")
+    record = run_record(surveys, program, seed=seed, time_limit=limit)
+    record["rematch"] = {"from": str(results.resolve()), "changes": str(changes.resolve()),
+                         "max_changes": max_changes}  # fmt: skip
+    files = render(output.result, output.participants, program, record)
+    try:
+        written = write_results(target, files)
+    except (OutputError, OSError) as exc:
+        _err(f"error: cannot write results: {exc}")
+        raise typer.Exit(1) from None
+    pairs = [p for c in output.result.cohorts for p in c.pairs]
+    kept = sum(1 for p in pairs if p.change == "kept")
+    left = sum(1 for r in output.result.removed if r.reason.endswith("left the programme"))
+    typer.echo(
+        f"rematch: {kept} pairs kept, {len(pairs) - kept} new, "
+        f"{len(output.result.removed)} removed ({left} because someone left)"
+        + (
+            f"; at most {max_changes} existing pair(s) allowed to change"
+            if max_changes is not None
+            else ""
+        )
+    )
+    _print_summary(output.result, len(surveys), len(output.result.warnings), written)

@@ -53,6 +53,12 @@ class Control:
     paired_before: list[tuple[str, str]] = field(default_factory=list)
     unmatched_before: frozenset[str] = frozenset()
     unmatched_bonus: float = 0.0
+    #: Rematch: each track's pairs from the previous run, kept unless changing helps.
+    previous: dict[str, set[frozenset[str]]] = field(default_factory=dict)
+    #: Rematch: per track, how many places each person gave as the offering side.
+    previous_offered: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Rematch: most previous pairs that may change (None: any that helps).
+    max_changes: int | None = None
 
     def forbidden_in(self, track: str) -> list[tuple[str, str]]:
         return [(a, b) for a, b, t in self.forbids if t in (None, track)]

@@ -1099,6 +1099,11 @@ def load_run_record(results: Path) -> tuple[list[Path], ProgramConfig, int, floa
         surveys = [(Path(s["path"]), str(s["sha256"])) for s in record["surveys"]]
         seed = int(record.get("seed", 0))
         limit = record.get("time_limit")
+        if "rematch" in record:
+            raise RunRecordError(
+                f"{results} was written by `rematch`: explain and rematch read a folder "
+                "written by `run`"
+            )
     except (OSError, ValueError, KeyError, TypeError, ValidationError) as exc:
         raise RunRecordError(f"{record_path}: unreadable run record: {exc}") from None
     for path, digest in surveys:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -119,6 +120,9 @@ class PairResult(BaseModel):
     score: float = Field(description="0-100")
     components: dict[str, float]
     reasons: list[str]
+    change: Literal["kept", "new"] | None = Field(
+        None, description="Rematch only: a pair of the previous run kept, or a new one."
+    )
 
 
 class Cohort(BaseModel):
@@ -236,6 +240,17 @@ class TopicBalance(BaseModel):
     short: bool = Field(description="Fewer places offer it than people want it.")
 
 
+class RemovedPair(BaseModel):
+    """A pair of the previous run that a rematch did not keep."""
+
+    track: str
+    a: str
+    a_name: str
+    b: str
+    b_name: str
+    reason: str
+
+
 class MatchResult(BaseModel):
     cohorts: list[Cohort]
     circles: list[Circle] = []
@@ -245,3 +260,6 @@ class MatchResult(BaseModel):
     alternates: list[Alternate] = []
     fixes: list[Fix] = []
     topics: list[TopicBalance] = []
+    removed: list[RemovedPair] = Field(
+        default_factory=list, description="Rematch only: previous pairs not kept, and why."
+    )

@@ -49,6 +49,7 @@ PAIR_COLUMNS = [
     "score",
     "reasons",
     *(f"points_{c}" for c in COMPONENTS),
+    "change",
 ]
 
 
@@ -65,10 +66,29 @@ def pair_rows(result: MatchResult) -> list[list[object]]:
             round(pair.score, 2),
             " ".join(pair.reasons),
             *(round(pair.components[c], 2) for c in COMPONENTS),
+            pair.change or "",
         ]
         for cohort in result.cohorts
         for pair in cohort.pairs
     ]
+
+
+CHANGE_COLUMNS = ["track", "change", "a_id", "a_name", "b_id", "b_name", "reason"]
+
+
+def changes_csv(result: MatchResult) -> str:
+    """A rematch's changes: every previous pair not kept (and why), then every new pair."""
+    names = {m.id: m.name for c in result.cohorts for m in c.members}
+    rows: list[list[object]] = [
+        [r.track, "removed", r.a, r.a_name, r.b, r.b_name, r.reason] for r in result.removed
+    ]
+    rows += [
+        [c.track, "new", p.a, names[p.a], p.b, names[p.b], " ".join(p.reasons)]
+        for c in result.cohorts
+        for p in c.pairs
+        if p.change == "new"
+    ]
+    return csv_text(CHANGE_COLUMNS, rows)
 
 
 def pairs_csv(result: MatchResult) -> str:
@@ -320,6 +340,9 @@ def render(
     """Every results file by name (text, and the workbook as bytes). Timings stay out
     of the files, so the same input and seed give byte-identical results. ``run``
     (``run_record``) becomes run.json."""
+    rematched = bool(result.removed) or any(
+        p.change is not None for c in result.cohorts for p in c.pairs
+    )
     summary = result.summary.model_dump(mode="json", exclude={"stage_seconds"})
     for track in summary["tracks"]:
         track["solver"].pop("wall_time", None)
@@ -337,6 +360,7 @@ def render(
         WORKBOOK: results_workbook(result, people, config),
         **({"circles.csv": circles_csv(result)} if result.circles else {}),
         **({"alternates.csv": alternates_csv(result)} if result.alternates else {}),
+        **({"changes.csv": changes_csv(result)} if rematched else {}),
         **({RUN_FILE: json.dumps(run, indent=2) + "\n"} if run is not None else {}),
         MARKER: json.dumps(document, indent=2, ensure_ascii=False) + "\n",
     }

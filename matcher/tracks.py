@@ -61,14 +61,17 @@ from matcher.models import (
 )
 from matcher.scoring import RULES, CandidateGraph, Floats, Ints, Scorer
 from solvers import (
+    SCORE_SCALE,
     AssignmentProblem,
     GroupedAssignmentProblem,
     Objective,
     Solution,
+    Status,
+    solve_assignment,
     solve_grouped_assignment,
 )
-from solvers.objectives import fix_grouped_arcs, with_fixed
-from solvers.pairing import PairingProblem, blocking_edges
+from solvers.objectives import fix_arcs, fix_grouped_arcs, with_fixed
+from solvers.pairing import PairingProblem, blocking_edges, solve_pairing
 from solvers.stable import blocking_pairs
 
 Bool = npt.NDArray[np.bool_]
@@ -92,6 +95,8 @@ class Budget:
     pins_made: set[int] = field(default_factory=set)
     #: Per person, the pins not made yet: commitments kept back for them.
     reserved: dict[str, int] = field(default_factory=dict)
+    #: Rematch: how many more previous pairs may change (None: any that helps).
+    changes_left: int | None = None
 
     @classmethod
     def of(
@@ -99,9 +104,16 @@ class Budget:
     ) -> Budget:
         left = {p.id: p.commitments if p.commitments is not None else default for p in people}
         budget = cls(left, control=control or Control())
+        budget.changes_left = budget.control.max_changes
         for pin in budget.control.pins:  # a pin's place is kept until its track makes it
             for person in (pin.a, pin.b):
                 budget.reserved[person] = budget.reserved.get(person, 0) + 1
+        # Rematch: a previous pair's places are kept until its own track decides on it,
+        # so that a change in one track never breaks a pair of another.
+        for pairs in budget.control.previous.values():
+            for pair in pairs:
+                for person in pair:
+                    budget.reserved[person] = budget.reserved.get(person, 0) + 1
         return budget
 
     def scorer(
@@ -119,6 +131,12 @@ class Budget:
             forbidden=self.control.forbidden_in(track),
             paired_before=self.control.paired_before,
         )  # fmt: skip
+
+    def release_previous(self, track: str) -> None:
+        """The track decides on its previous pairs now: their places are free again."""
+        for pair in self.control.previous.get(track, set()):
+            for person in pair:
+                self.reserved[person] -= 1
 
     def favoured(self, people: Sequence[Participant]) -> Bool:
         """Who was left unmatched in an earlier round (--history)."""
@@ -230,6 +248,39 @@ def _notes(
     return notes
 
 
+def _with_previous_peers(
+    graph: CandidateGraph, scorer: Scorer, pool: Sequence[Participant], budget: Budget
+) -> CandidateGraph:
+    """Rematch: the previous peer pairs the rules still allow, added as candidates when
+    a person's best-peers cut left them out (they can only be kept if they are there)."""
+    previous = budget.control.previous.get("peer", set())
+    if not previous:
+        return graph
+    at = {p.id: n for n, p in enumerate(pool)}
+    present = set(zip(graph.left.tolist(), graph.right.tolist(), strict=True))
+    extra: list[tuple[int, int, npt.NDArray[np.float32]]] = []
+    for pair in sorted(previous, key=sorted):
+        a, b = sorted(pair)
+        if a not in at or b not in at:
+            continue
+        i, j = at[a], at[b]
+        if (i, j) in present or (j, i) in present:
+            continue
+        masks, values = rule_masks(scorer, slice(i, i + 1))
+        if not any(bool(m[0, j]) for m in masks.values()):
+            extra.append((i, j, values[:, 0, j]))
+    if not extra:
+        return graph
+    components = np.stack([v for _, _, v in extra]).astype(graph.components.dtype)
+    return replace(
+        graph,
+        left=np.concatenate([graph.left, np.array([i for i, _, _ in extra], dtype=np.int64)]),
+        right=np.concatenate([graph.right, np.array([j for _, j, _ in extra], dtype=np.int64)]),
+        components=np.concatenate([graph.components, components]),
+        score=np.concatenate([graph.score, pair_score(scorer, components)]),
+    )
+
+
 def _peer_cohort(
     made: int, a: Participant, b: Participant, pair: PairResult, budget: Budget
 ) -> Cohort:
@@ -268,6 +319,143 @@ def _peer_pins(
         taken |= {i, j}
         out.append((i, j, values[:, 0, j]))
     return out
+
+
+def _previous_mask(
+    track: str,
+    budget: Budget,
+    left: Sequence[Participant],
+    right: Sequence[Participant],
+    arc_left: Ints,
+    arc_right: Ints,
+) -> Bool:
+    """The arcs that are pairs of the previous run (rematch), in either orientation."""
+    previous = budget.control.previous.get(track, set())
+    if not previous:
+        return np.zeros(arc_left.shape[0], dtype=bool)
+    left_ids = np.array([p.id for p in left], dtype=object)
+    right_ids = np.array([p.id for p in right], dtype=object)
+    return np.fromiter(
+        (frozenset((a, b)) in previous
+         for a, b in zip(left_ids[arc_left], right_ids[arc_right], strict=True)),
+        dtype=bool, count=arc_left.shape[0],
+    )  # fmt: skip
+
+
+def _keep_previous(
+    weights: Floats,
+    prefer: Bool,
+    budget: Budget,
+    solve: Callable[[Floats, Ints], Solution],
+    keep_most: Callable[[], Ints],
+) -> Solution:
+    """Re-solve keeping the previous pairs (``prefer``) unless changing them helps.
+
+    The previous pairs get a bonus ``lam`` in the weights, ``(w + lam) / (1 + lam)``: the
+    smallest bonus (one step of the integer weights) keeps every previous pair that no
+    better solution needs to change. With ``max_changes`` K, a binary search finds the
+    smallest bonus at which at most K of the previous pairs that can still be kept
+    change; K = 0 (or a bonus that never gets there, when coverage outweighs it) keeps
+    the most previous pairs the new limits allow, as pins, and solves the rest. K is for
+    the whole run: each track uses what the earlier ones left.
+    """
+    max_changes = budget.changes_left
+    started = time.perf_counter()
+    kept_max = keep_most()
+    if max_changes == 0:
+        return solve(weights, kept_max)
+
+    def attempt(lam: float) -> tuple[Solution, int]:
+        solution = solve((weights + lam * prefer) / (1 + lam), np.zeros(0, dtype=np.int64))
+        return solution, max(0, kept_max.shape[0] - int(prefer[solution.chosen_arcs].sum()))
+
+    step = 1 / SCORE_SCALE
+    best, changes = attempt(step)
+    if max_changes is not None and changes > max_changes:
+        low, high = step, 1.0
+        found: tuple[Solution, int] | None = None
+        for _ in range(14):
+            middle = (low + high) / 2
+            solution, count = attempt(middle)
+            if count <= max_changes:
+                found, high = (solution, count), middle
+            else:
+                low = middle
+        if found is None:
+            last = attempt(1.0)
+            found = last if last[1] <= max_changes else (solve(weights, kept_max), 0)
+        best, changes = found
+    # Scores as they are; the bonus shaped the choice, so no optimality is claimed for K.
+    status = best.status if max_changes is None else Status.FEASIBLE
+    if max_changes is not None:
+        budget.changes_left = max_changes - changes
+    return Solution.from_arcs(best.method, status, best.chosen_arcs, weights, started)
+
+
+def _bipartite_keeping(
+    track: str,
+    problem: AssignmentProblem,
+    askers: Sequence[Participant],
+    offerers: Sequence[Participant],
+    scorer: Scorer,
+    config: ProgramConfig,
+    budget: Budget,
+    pinned: Ints,
+    time_limit: float | None,
+    seed: int,
+) -> Solution:
+    """The track solved with its pins, and (rematch) its previous pairs kept."""
+    prefer = _previous_mask(track, budget, askers, offerers, problem.arc_left, problem.arc_right)
+    if not prefer.any():
+        return solve_track(problem, scorer, config, time_limit, seed, pinned)
+
+    def solve(weights: Floats, fixed: Ints) -> Solution:
+        allfixed = np.unique(np.concatenate([pinned, fixed])).astype(np.int64)
+        return solve_track(
+            replace(problem, arc_weight=weights), scorer, config, time_limit, seed, allfixed
+        )
+
+    def keep_most() -> Ints:
+        rest, kept = fix_arcs(problem, pinned)
+        sel = np.flatnonzero(prefer[kept])
+        sub = replace(rest, arc_left=rest.arc_left[sel], arc_right=rest.arc_right[sel],
+                      arc_weight=rest.arc_weight[sel], objective=Objective.COVERAGE)  # fmt: skip
+        chosen: Ints = kept[sel[solve_assignment(sub, "min_cost_flow").chosen_arcs]]
+        return chosen
+
+    return _keep_previous(problem.arc_weight, prefer, budget, solve, keep_most)
+
+
+def _peers_keeping(
+    problem: PairingProblem,
+    pool: Sequence[Participant],
+    config: ProgramConfig,
+    budget: Budget,
+    time_limit: float | None,
+    seed: int,
+) -> Solution:
+    """The peer pool paired, and (rematch) its previous pairs kept."""
+    prefer = _previous_mask("peer", budget, pool, pool, problem.arc_u, problem.arc_v)
+    if not prefer.any():
+        return solve_peers(problem, config, time_limit, seed)
+
+    def solve(weights: Floats, fixed: Ints) -> Solution:
+        busy = np.zeros(problem.n, dtype=bool)
+        busy[problem.arc_u[fixed]] = busy[problem.arc_v[fixed]] = True
+        free = np.flatnonzero(~(busy[problem.arc_u] | busy[problem.arc_v]))
+        rest = replace(problem, arc_u=problem.arc_u[free], arc_v=problem.arc_v[free],
+                       arc_weight=weights[free])  # fmt: skip
+        inner = solve_peers(rest, config, time_limit, seed)
+        return with_fixed(inner, free, fixed, weights)
+
+    def keep_most() -> Ints:
+        sel = np.flatnonzero(prefer)
+        sub = replace(problem, arc_u=problem.arc_u[sel], arc_v=problem.arc_v[sel],
+                      arc_weight=problem.arc_weight[sel], objective=Objective.COVERAGE)  # fmt: skip
+        chosen: Ints = sel[solve_pairing(sub, "rustworkx").chosen_arcs]
+        return chosen
+
+    return _keep_previous(problem.arc_weight, prefer, budget, solve, keep_most)
 
 
 def _pin_error(pin: Pin, text: str) -> InputError:
@@ -393,6 +581,7 @@ def bipartite_track(
         graph = scorer.candidates()
 
     pins = _pins_here(track, budget, askers, offerers)
+    budget.release_previous(track)
     wanted = np.array(
         [config.mentoring.default_demand if p.demand is None else p.demand for p in askers],
         dtype=np.int64,
@@ -401,10 +590,13 @@ def bipartite_track(
         [config.mentoring.default_capacity if p.capacity is None else p.capacity for p in offerers],
         dtype=np.int64,
     )
-    # Commitments left: a person on both sides serves their own demand first.
+    # Commitments left: a person on both sides serves their own demand first, except for
+    # the places they gave as offerers in the previous run (rematch), which come first.
+    gave = budget.control.previous_offered.get(track, {})
     demand = np.array(
-        [budget.cap(p.id, int(w)) for p, w in zip(askers, wanted, strict=True)], dtype=np.int64
-    )
+        [max(0, budget.cap(p.id, int(w) + gave.get(p.id, 0)) - gave.get(p.id, 0))
+         for p, w in zip(askers, wanted, strict=True)], dtype=np.int64,
+    )  # fmt: skip
     asked = {p.id: int(d) for p, d in zip(askers, demand, strict=True)}
     capacity = np.array([max(0, budget.cap(p.id, int(c) + asked.get(p.id, 0))
                              - asked.get(p.id, 0)) for p, c in zip(offerers, offered, strict=True)],
@@ -431,7 +623,9 @@ def bipartite_track(
             else:
                 solution = solve_grouped_assignment(grouped)
         else:
-            solution = solve_track(problem, scorer, config, time_limit, seed, pinned)
+            solution = _bipartite_keeping(
+                track, problem, askers, offerers, scorer, config, budget, pinned, time_limit, seed
+            )
     with stages("explain", track):
         chosen = solution.chosen_arcs
 
@@ -644,12 +838,15 @@ def peer_track(
     settings = config.tracks.peer
     peers = [p for p in people if Role.PEER in p.roles]
     pins = _pins_here("peer", budget, peers, peers)
+    budget.release_previous("peer")
     pool = [p for p in peers if budget.cap(p.id, 1) > 0]
     if len(pool) < 2:
         return None
     with stages("score", f"peer: {len(pool)} people"):
         scorer = budget.scorer("peer", pool, pool, config, symmetric=True)
-        graph = scorer.candidates(top_k=settings.candidates_per_person)
+        graph = _with_previous_peers(
+            scorer.candidates(top_k=settings.candidates_per_person), scorer, pool, budget
+        )
         # Each unordered pair once, from whichever direction kept it.
         low = np.minimum(graph.left, graph.right)
         high = np.maximum(graph.left, graph.right)
@@ -674,7 +871,7 @@ def peer_track(
             ),
             objective=Objective(config.mentoring.flow_objective),
         )
-        solution = solve_peers(problem, config, time_limit, seed)
+        solution = _peers_keeping(problem, pool, config, budget, time_limit, seed)
     with stages("explain", "peer"):
         cohorts: list[Cohort] = []
         for i, j, values in pinned_pairs:
