@@ -177,7 +177,10 @@ def department_matrix(frame: pl.DataFrame) -> tuple[list[str], list[list[int]]]:
     keep = pl.Series(top)
     counts = (
         depts.with_columns(
-            pl.when(pl.col(c).is_in(keep)).then(pl.col(c)).otherwise(pl.lit(other)).alias(c)
+            pl.when(pl.col(c).is_in(keep.implode()))
+            .then(pl.col(c))
+            .otherwise(pl.lit(other))
+            .alias(c)
             for c in ("a", "b")
         )
         .group_by("a", "b")
