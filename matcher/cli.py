@@ -192,7 +192,10 @@ def run(
     if not quiet:
         _print_issues(output.result.warnings)
     tick = time.perf_counter()
-    record = run_record(surveys, program, seed=seed, time_limit=time_limit)
+    record = run_record(
+        surveys, program, seed=seed, time_limit=time_limit,
+        control={"pins": pins or [], "forbids": forbids or [], "history": history or []},
+    )  # fmt: skip
     files = render(output.result, output.participants, program, record)
     try:
         written = write_results(out, files)

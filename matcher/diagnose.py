@@ -1085,9 +1085,21 @@ def _why_not_peers(solved: SolvedPeers, a: Participant, b: Participant) -> WhyNo
     return answer
 
 
-def load_run_record(results: Path) -> tuple[list[Path], ProgramConfig, int, float | None]:
-    """The surveys, config, seed and time limit a results folder was made with; refuses a
-    folder without run.json and a survey that is missing or changed since."""
+@dataclass(frozen=True)
+class RunRecord:
+    """What a results folder was made with (its run.json), every file checked."""
+
+    surveys: list[Path]
+    config: ProgramConfig
+    seed: int
+    time_limit: float | None
+    #: The pins, forbids and history files given to the run, by kind.
+    control: dict[str, list[Path]]
+
+
+def load_run_record(results: Path) -> RunRecord:
+    """The inputs a results folder was made with; refuses a folder without run.json and
+    any input file (survey, pins, forbids, history) that is missing or changed since."""
     record_path = results / "run.json"
     if not record_path.is_file():
         raise RunRecordError(
@@ -1097,6 +1109,10 @@ def load_run_record(results: Path) -> tuple[list[Path], ProgramConfig, int, floa
         record = json.loads(record_path.read_text(encoding="utf-8"))
         config = ProgramConfig.model_validate(record["config"])
         surveys = [(Path(s["path"]), str(s["sha256"])) for s in record["surveys"]]
+        control = {
+            kind: [(Path(f["path"]), str(f["sha256"])) for f in entries]
+            for kind, entries in record.get("control", {}).items()
+        }
         seed = int(record.get("seed", 0))
         limit = record.get("time_limit")
         if "rematch" in record:
@@ -1106,15 +1122,20 @@ def load_run_record(results: Path) -> tuple[list[Path], ProgramConfig, int, floa
             )
     except (OSError, ValueError, KeyError, TypeError, ValidationError) as exc:
         raise RunRecordError(f"{record_path}: unreadable run record: {exc}") from None
-    for path, digest in surveys:
-        if not path.is_file():
-            raise RunRecordError(f"{path}: survey file of this run is missing")
-        if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-            raise RunRecordError(
-                f"{path}: survey file changed since the run (sha256 differs); "
-                "run `cohort-match run` again"
-            )
-    return [p for p, _ in surveys], config, seed, None if limit is None else float(limit)
+    for kind, entries in (("survey", surveys), *control.items()):
+        for path, digest in entries:
+            if not path.is_file():
+                raise RunRecordError(f"{path}: {kind} file of this run is missing")
+            if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+                raise RunRecordError(
+                    f"{path}: {kind} file changed since the run (sha256 differs); "
+                    "run `cohort-match run` again"
+                )
+    return RunRecord(
+        surveys=[p for p, _ in surveys], config=config, seed=seed,
+        time_limit=None if limit is None else float(limit),
+        control={kind: [p for p, _ in entries] for kind, entries in control.items()},
+    )  # fmt: skip
 
 
 def explain_instead(
@@ -1124,7 +1145,8 @@ def explain_instead(
     # pipeline -> tracks -> diagnose: imported here so that the tracks can use this module.
     from matcher.pipeline import run
 
-    surveys, config, seed, limit = load_run_record(results)
+    record = load_run_record(results)
+    config = record.config
     # The pairs come out the same without the diagnosis and without the tracks after the
     # last track of pairs (circles last, by default): skip both.
     order = config.tracks.order
@@ -1133,5 +1155,9 @@ def explain_instead(
         "tracks": config.tracks.model_copy(update={"order": order[: last + 1]}),
         "diagnosis": config.diagnosis.model_copy(update={"alternates": 0, "max_variations": 0}),
     })  # fmt: skip
-    output = run(surveys, config, time_limit=limit, seed=seed, keep_tracks=True)
+    output = run(
+        record.surveys, config, time_limit=record.time_limit, seed=record.seed,
+        keep_tracks=True, pins=record.control.get("pins", []),
+        forbids=record.control.get("forbids", []), history=record.control.get("history", []),
+    )  # fmt: skip
     return why_not(output.solved, output.participants, person, instead, track)

@@ -9,7 +9,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from matcher.config import ProgramConfig
@@ -311,23 +311,32 @@ RUN_FILE = "run.json"
 
 
 def run_record(
-    surveys: Sequence[Path], config: ProgramConfig, *, seed: int, time_limit: float | None
+    surveys: Sequence[Path],
+    config: ProgramConfig,
+    *,
+    seed: int,
+    time_limit: float | None,
+    control: Mapping[str, Sequence[Path]] | None = None,
 ) -> dict[str, object]:
     """Survey paths with their SHA-256 (a changed file is refused later), the config as
-    loaded, the seed and the time limit."""
+    loaded, the seed, the time limit, and the pins, forbids and history files given."""
     import hashlib
 
-    return {
-        "surveys": [
+    def files(paths: Sequence[Path]) -> list[dict[str, str]]:
+        return [
             {
                 "path": str(Path(p).resolve()),
                 "sha256": hashlib.sha256(Path(p).read_bytes()).hexdigest(),
             }
-            for p in surveys
-        ],
+            for p in paths
+        ]
+
+    return {
+        "surveys": files(surveys),
         "config": config.model_dump(mode="json"),
         "seed": seed,
         "time_limit": time_limit,
+        "control": {name: files(paths) for name, paths in (control or {}).items() if paths},
     }
 
 

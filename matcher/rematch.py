@@ -180,7 +180,8 @@ def rematch(
 ) -> tuple[RunOutput, ProgramConfig, list[Path], int, float | None]:
     """Re-solve a results folder's run after the changes; returns the output, the config,
     the surveys read (joins included), the seed and the time limit."""
-    surveys, config, seed, limit = load_run_record(results)
+    record = load_run_record(results)
+    surveys, config, seed, limit = record.surveys, record.config, record.seed, record.time_limit
     changes = read_changes(changes_path)
     before = previous_pairs(results)
     progress(f"reading {len(surveys)} file(s) and {changes_path}")
@@ -198,7 +199,11 @@ def rematch(
             places = offered.setdefault(track, {})
             places[a] = places.get(a, 0) + 1  # pairs.csv: mentor_id is the offering side
     control = dataclasses.replace(
-        build_control(config, people), previous=previous, previous_offered=offered,
+        build_control(
+            config, people, pins=record.control.get("pins", []),
+            forbids=record.control.get("forbids", []), history=record.control.get("history", []),
+        ),
+        previous=previous, previous_offered=offered,
         max_changes=max_changes,
     )  # fmt: skip
     output = match(

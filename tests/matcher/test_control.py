@@ -236,3 +236,30 @@ def test_pins_that_break_rules_or_capacity_are_errors(
     ctl = control(cfg, survey, tmp_path, pins=rows)
     with pytest.raises(InputError, match=f"{boss.name} is pinned to {room + 1} partner"):
         match(survey, cfg, control=ctl)
+
+
+def test_explain_replays_the_pins_of_the_run(tmp_path: Path) -> None:
+    """run.json records the pins file (with its SHA-256): explain re-solves with the pin,
+    and refuses once the file changes."""
+    from typer.testing import CliRunner
+
+    from matcher.cli import app
+
+    base = _base()
+    alt = next(a for a in base.alternates if a.track == "mentoring")
+    pins = write(
+        tmp_path / "pins.csv", [["a", "b", "track"], [alt.id, alt.partner_id, "mentoring"]]
+    )
+    runner = CliRunner()
+    args = ["run", str(DATA / "sample_survey.csv"), "-c", str(DATA / "sample_program.toml")]
+    out = tmp_path / "out"
+    made = runner.invoke(app, [*args, "-o", str(out), "-q", "--pins", str(pins)])
+    assert made.exit_code == 0, made.output
+    asked = ["explain", str(out), "-p", alt.id, "-i", alt.partner_id, "--json"]
+    answer = runner.invoke(app, asked)
+    assert answer.exit_code == 0, answer.output
+    assert '"matched_together": true' in answer.output
+    pins.write_text("a,b\n", encoding="utf-8")
+    refused = runner.invoke(app, asked)
+    assert refused.exit_code == 1
+    assert "pins file changed since the run" in refused.output
