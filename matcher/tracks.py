@@ -723,6 +723,11 @@ def _best_arcs(ends: Ints, score: Floats, wanted: Bool, n: int) -> dict[int, lis
     return out
 
 
+def _no_place(offered: int) -> str:
+    """Why an offerer with nobody has no place: none offered, or commitments used up."""
+    return "offers no place" if offered == 0 else "no place left: commitments used"
+
+
 def _unmatched(
     solved: SolvedTrack, wanted: Ints, misses: NearMisses
 ) -> tuple[list[Unmatched], dict[str, int]]:
@@ -775,7 +780,9 @@ def _unmatched(
         else:
             holders = [
                 f"{offerers[graph.right[a]].name} ({verb} "
-                f"{name_list(mentees_of.get(int(graph.right[a]), []))})"
+                f"{name_list(mentees_of[int(graph.right[a])])})"
+                if int(graph.right[a]) in mentees_of
+                else f"{offerers[graph.right[a]].name} ({_no_place(int(offered[graph.right[a]]))})"
                 for a in best_left.get(i, [])
             ]
             who = int(below_who[i])
