@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +33,8 @@ from solvers.solution import Solution, Status
 from solvers.stable import solve_stable
 
 Goal = Literal["coverage", "total", "fair", "stable"]
+Bool = npt.NDArray[np.bool_]
+_Fixable = AssignmentProblem | GroupedAssignmentProblem
 #: Every objective a coordinator can choose, the default first.
 GOALS: tuple[Goal, ...] = get_args(Goal)
 
@@ -131,46 +133,45 @@ def _fair_pairing(
     return Solution.from_arcs("fair", status, keep[best.chosen_arcs], problem.arc_weight, started)
 
 
+def _without(problem: _Fixable, fixed: IntArray) -> tuple[dict[str, Any], Bool]:
+    """The fields every assignment problem changes when ``fixed`` arcs are made."""
+    keep = np.ones(problem.n_arcs, dtype=bool)
+    keep[fixed] = False
+    fields: dict[str, Any] = {
+        "left_demand": problem.left_demand
+        - np.bincount(problem.arc_left[fixed], minlength=problem.n_left),
+        "right_capacity": problem.right_capacity
+        - np.bincount(problem.arc_right[fixed], minlength=problem.n_right),
+        "arc_left": problem.arc_left[keep],
+        "arc_right": problem.arc_right[keep],
+        "arc_weight": problem.arc_weight[keep],
+    }
+    return fields, keep
+
+
 def fix_arcs(problem: AssignmentProblem, fixed: IntArray) -> tuple[AssignmentProblem, IntArray]:
     """The problem left once the ``fixed`` arcs are made (pins): each of their ends has
     one unit less and they leave the graph. Returns it and its arcs' original indices;
     its optimum plus the fixed arcs is the optimum among assignments that use them."""
-    keep = np.ones(problem.n_arcs, dtype=bool)
-    keep[fixed] = False
-    rest = dataclasses.replace(
-        problem,
-        left_demand=problem.left_demand
-        - np.bincount(problem.arc_left[fixed], minlength=problem.n_left),
-        right_capacity=problem.right_capacity
-        - np.bincount(problem.arc_right[fixed], minlength=problem.n_right),
-        arc_left=problem.arc_left[keep],
-        arc_right=problem.arc_right[keep],
-        arc_weight=problem.arc_weight[keep],
-    )
-    return rest, np.flatnonzero(keep).astype(np.int64)
+    fields, keep = _without(problem, fixed)
+    return dataclasses.replace(problem, **fields), np.flatnonzero(keep).astype(np.int64)
 
 
 def fix_grouped_arcs(
     problem: GroupedAssignmentProblem, fixed: IntArray
 ) -> tuple[GroupedAssignmentProblem, IntArray]:
     """``fix_arcs`` for per-kind problems: the groups of the fixed arcs lose a unit too."""
-    keep = np.ones(problem.n_arcs, dtype=bool)
-    keep[fixed] = False
+    fields, keep = _without(problem, fixed)
+    left_groups, right_groups = problem.left_group_capacity, problem.right_group_capacity
     rest = dataclasses.replace(
         problem,
-        left_demand=problem.left_demand
-        - np.bincount(problem.arc_left[fixed], minlength=problem.n_left),
-        right_capacity=problem.right_capacity
-        - np.bincount(problem.arc_right[fixed], minlength=problem.n_right),
-        arc_left=problem.arc_left[keep],
-        arc_right=problem.arc_right[keep],
-        arc_weight=problem.arc_weight[keep],
+        **fields,
         arc_left_group=problem.arc_left_group[keep],
         arc_right_group=problem.arc_right_group[keep],
-        left_group_capacity=problem.left_group_capacity
-        - np.bincount(problem.arc_left_group[fixed], minlength=problem.left_group_capacity.size),
-        right_group_capacity=problem.right_group_capacity
-        - np.bincount(problem.arc_right_group[fixed], minlength=problem.right_group_capacity.size),
+        left_group_capacity=left_groups
+        - np.bincount(problem.arc_left_group[fixed], minlength=left_groups.size),
+        right_group_capacity=right_groups
+        - np.bincount(problem.arc_right_group[fixed], minlength=right_groups.size),
     )
     return rest, np.flatnonzero(keep).astype(np.int64)
 
