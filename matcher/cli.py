@@ -346,3 +346,50 @@ def rematch(
         )
     )
     _print_summary(output.result, len(surveys), len(output.result.warnings), written)
+
+
+@app.command()
+def frontier(
+    surveys: Surveys,
+    config: ConfigOption = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Frontier folder.")] = Path("frontier"),
+    seed: Annotated[int, typer.Option(help="Seed for any randomised step.")] = 0,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(help="Seconds allowed to time-limited solvers, per point.", min=0),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Solve the tracks of pairs several ways (each objective, a rising floor on pair
+    scores, more or less weight on new ties) and compare coverage, mean and lowest pair
+    score and cross-department share: writes frontier.csv, frontier.png, report.html."""
+    from matcher.frontier import frontier as solve_frontier
+    from matcher.frontier import render_frontier, text_table
+
+    program = _load_config(config)
+    progress = (lambda _: None) if quiet else (lambda text: _err(f"... {text}"))
+    try:
+        survey = load_survey(surveys, program)
+        result = solve_frontier(
+            survey, program, seed=seed, time_limit=time_limit, progress=progress
+        )
+    except InputError as exc:
+        _print_issues(exc.issues)
+        errors = sum(1 for i in exc.issues if i.severity is Severity.ERROR)
+        _err(f"{errors} error(s): nothing written. Run `cohort-match validate` to list them.")
+        raise typer.Exit(1) from None
+    if not quiet:
+        _print_issues(survey.warnings)
+    try:
+        written = write_results(out, render_frontier(result))
+    except (OutputError, OSError) as exc:
+        _err(f"error: cannot write results: {exc}")
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"{len(result.points)} solutions of {', '.join(result.tracks) or 'no track'}; "
+        "scores on the program's weights; Pareto: not beaten on all four axes at once"
+    )
+    typer.echo(text_table(result), nl=False)
+    for reason in result.skipped:
+        typer.echo(f"skipped {reason}")
+    typer.echo("wrote: " + ", ".join(str(p) for p in written))
