@@ -438,7 +438,8 @@ def render(bench: Bench) -> str:
         "",
         "Time is one solve in seconds, graph building included (rustworkx `PyGraph`, "
         "networkx `Graph`, the CP-SAT model), instance generation and imports excluded. "
-        f"CP-SAT: 2 workers, limit {bench.cp_sat_limit:.0f} s. From {ONCE_FROM:,} nodes "
+        f"CP-SAT: 1 worker, limit {bench.cp_sat_limit:.0f} s (as deterministic time, "
+        f"`WORK_PER_SECOND`). From {ONCE_FROM:,} nodes "
         "networkx and CP-SAT run once (each costs many minutes there); networkx has a "
         f"{bench.networkx_timeout / 60:.0f} min timeout.",
         "",

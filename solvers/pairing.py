@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from ortools.sat.python import cp_model
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from solvers.circles import WORK_PER_SECOND
 from solvers.mincostflow import SolverFailureError
 from solvers.problem import (
     SCORE_SCALE,
@@ -445,13 +446,19 @@ def solve_cp_sat(
 
     # Objective.
     model.maximize(cp_model.LinearExpr.weighted_sum(x, (weights + big).tolist()))
+    # The greedy pairing as a hint: a time limit too short for a search still returns it.
+    hinted = np.zeros(problem.n_arcs, dtype=bool)
+    hinted[solve_pairing_greedy(problem).chosen_arcs] = True
+    for var, value in zip(x, hinted.tolist(), strict=True):
+        model.add_hint(var, value)
 
-    # Solve.
+    # Solve: one worker and a budget of deterministic time, so that the same input and
+    # seed give the same answer however loaded the machine is (as for circles).
     solver = cp_model.CpSolver()
     if time_limit is not None:
-        solver.parameters.max_time_in_seconds = time_limit
-    solver.parameters.num_workers = 2
-    solver.parameters.random_seed = seed
+        solver.parameters.max_deterministic_time = time_limit * WORK_PER_SECOND
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed % 2**31
     status = solver.solve(model)
 
     # Check status.
