@@ -462,9 +462,16 @@ def solve_cp_sat(
     status = solver.solve(model)
 
     # Check status.
-    if status == cp_model.UNKNOWN:
-        empty = np.zeros(0, dtype=np.int64)
-        return Solution.from_arcs("cp_sat", Status.TIMED_OUT, empty, problem.arc_weight, started)
+    if status == cp_model.UNKNOWN:  # stopped before its first solution: the hint is the best
+        # Bound: each pair weighs at most the heavier edge of each of its two people.
+        best_edge = np.zeros(problem.n, dtype=np.int64)
+        np.maximum.at(best_edge, problem.arc_u, weights)
+        np.maximum.at(best_edge, problem.arc_v, weights)
+        bound = float(best_edge.sum()) / 2 / SCORE_SCALE
+        hint = np.flatnonzero(hinted)
+        return Solution.from_arcs(
+            "cp_sat", Status.FEASIBLE, hint, problem.arc_weight, started, bound
+        )
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise SolverFailureError(f"CP-SAT ended with status {solver.status_name(status)}")
 

@@ -20,10 +20,13 @@ runner = CliRunner()
 
 
 def cp_sat_config(folder: Path) -> Path:
-    """The sample program with circles formed by one CP-SAT model (the slow method)."""
+    """The sample program with circles formed and peers paired by CP-SAT (the methods
+    that search, under a time limit)."""
     text = (DATA / "sample_program.toml").read_text(encoding="utf-8")
     text = text.replace("# [tracks.circles]  ", "[tracks.circles]  ", 1)
     text = text.replace('# method = "decomposed"', 'method = "cp_sat"', 1)
+    text = text.replace("# [tracks.peer]  ", "[tracks.peer]  ", 1)
+    text = text.replace('# pairing_method = "pruned_blossom"', 'pairing_method = "cp_sat"', 1)
     path = folder / "cp_sat.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -65,3 +68,6 @@ def test_a_time_limit_too_short_gives_the_best_found_with_bound_and_gap(tmp_path
         assert solver["gap"] is not None
         assert solver["bound"] >= solver["objective"]
     assert circles["pairs"] > 0  # circles were formed from the best solution found
+    peer = next(t for t in summary["summary"]["tracks"] if t["track"] == "peer")
+    assert peer["solver"]["method"] == "cp_sat"
+    assert peer["pairs"] > 0  # at worst the greedy hint
