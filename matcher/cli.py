@@ -4,8 +4,9 @@ input (the message names file, row and column), 2 usage errors."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -78,6 +79,26 @@ def _load_config(path: Path | None) -> ProgramConfig:
     except ConfigError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
+
+
+def _write(out: Path, files: dict[str, str | bytes]) -> list[Path]:
+    """Write a results folder atomically, or exit 1 saying why."""
+    try:
+        return write_results(out, files)
+    except (OutputError, OSError) as exc:
+        _err(f"error: cannot write results: {exc}")
+        raise typer.Exit(1) from None
+
+
+def _refuse(exc: InputError, surveys: Sequence[Path] = ()) -> NoReturn:
+    """Print every problem of the input, located, and exit 1: nothing is written."""
+    _print_issues(exc.issues)
+    errors = sum(1 for i in exc.issues if i.severity is Severity.ERROR)
+    survey_files = {str(p) for p in surveys}
+    in_surveys = all(issue.file in survey_files for issue in exc.issues)
+    hint = " Run `cohort-match validate` to list them." if in_surveys else ""
+    _err(f"{errors} error(s): nothing written.{hint}")
+    raise typer.Exit(1)
 
 
 def _print_issues(issues: list[Issue]) -> None:
@@ -185,10 +206,7 @@ def run(
             pins=pins or [], forbids=forbids or [], history=history or [],
         )  # fmt: skip
     except InputError as exc:
-        _print_issues(exc.issues)
-        errors = sum(1 for i in exc.issues if i.severity is Severity.ERROR)
-        _err(f"{errors} error(s): nothing written. Run `cohort-match validate` to list them.")
-        raise typer.Exit(1) from None
+        _refuse(exc, surveys)
     if not quiet:
         _print_issues(output.result.warnings)
     tick = time.perf_counter()
@@ -197,11 +215,7 @@ def run(
         control={"pins": pins or [], "forbids": forbids or [], "history": history or []},
     )  # fmt: skip
     files = render(output.result, output.participants, program, record)
-    try:
-        written = write_results(out, files)
-    except (OutputError, OSError) as exc:
-        _err(f"error: cannot write results: {exc}")
-        raise typer.Exit(1) from None
+    written = _write(out, files)
     output.result.summary.stage_seconds["write"] = time.perf_counter() - tick
     _print_summary(output.result, len(surveys), len(output.result.warnings), written)
 
@@ -320,19 +334,13 @@ def rematch(
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
     except InputError as exc:
-        _print_issues(exc.issues)
-        _err(f"{len(exc.issues)} problem(s): nothing written.")
-        raise typer.Exit(1) from None
+        _refuse(exc)
     target = out or results.with_name(results.name + "-rematch")
     record = run_record(surveys, program, seed=seed, time_limit=limit)
     record["rematch"] = {"from": str(results.resolve()), "changes": str(changes.resolve()),
                          "max_changes": max_changes}  # fmt: skip
     files = render(output.result, output.participants, program, record)
-    try:
-        written = write_results(target, files)
-    except (OutputError, OSError) as exc:
-        _err(f"error: cannot write results: {exc}")
-        raise typer.Exit(1) from None
+    written = _write(target, files)
     pairs = [p for c in output.result.cohorts for p in c.pairs]
     kept = sum(1 for p in pairs if p.change == "kept")
     left = sum(1 for r in output.result.removed if r.reason.endswith("left the programme"))
@@ -374,17 +382,10 @@ def frontier(
             survey, program, seed=seed, time_limit=time_limit, progress=progress
         )
     except InputError as exc:
-        _print_issues(exc.issues)
-        errors = sum(1 for i in exc.issues if i.severity is Severity.ERROR)
-        _err(f"{errors} error(s): nothing written. Run `cohort-match validate` to list them.")
-        raise typer.Exit(1) from None
+        _refuse(exc, surveys)
     if not quiet:
         _print_issues(survey.warnings)
-    try:
-        written = write_results(out, render_frontier(result))
-    except (OutputError, OSError) as exc:
-        _err(f"error: cannot write results: {exc}")
-        raise typer.Exit(1) from None
+    written = _write(out, render_frontier(result))
     typer.echo(
         f"{len(result.points)} solutions of {', '.join(result.tracks) or 'no track'}; "
         "scores on the program's weights; Pareto: not beaten on all four axes at once"

