@@ -216,8 +216,13 @@ def _people(
         role = roles[idx]
         first, last = FIRST[rng.integers(len(FIRST))], LAST[rng.integers(len(LAST))]
         name = f"{first} {last}"
+        tries = 0
         while name in names:  # Full names are rarely shared; a middle initial tells apart.
-            name = f"{first} {chr(65 + int(rng.integers(26)))}. {last}"
+            # One initial gives 27 names per first and last name; past that (tens of
+            # thousands of people) two or more, so that any size ends.
+            middle = ". ".join(chr(65 + int(rng.integers(26))) for _ in range(1 + tries // 20))
+            name = f"{first} {middle}. {last}"
+            tries += 1
         names.add(name)
         handle = f"{first}.{last}".lower().replace("'", "").replace("ü", "u")
         email = f"{handle}@example.org"

@@ -335,3 +335,17 @@ def test_explain_refuses_a_folder_it_cannot_re_solve(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["explain", str(out), "-p", "a", "-i", "b"])
     assert missing.exit_code == 1
     assert "survey file of this run is missing" in missing.stderr
+
+
+def test_sample_beyond_the_single_initial_names_ends(tmp_path: Path) -> None:
+    """40 first names x 36 last names x 27 (no initial or one) is 38,880 full names: a
+    larger sample must still end, with every name and e-mail distinct."""
+    out = tmp_path / "big.csv"
+    made = runner.invoke(app, ["sample", "--size", "40000", "--seed", "1", "-o", str(out)])
+    assert made.exit_code == 0, made.output
+    table = rows(out)
+    assert len(table) >= 40000
+    name_column = next(c for c in table[0] if "name" in c.lower())
+    mail_column = next(c for c in table[0] if "mail" in c.lower())
+    people = {r[mail_column]: r[name_column] for r in table}  # resubmissions share an id
+    assert len(set(people.values())) == len(people)
