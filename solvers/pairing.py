@@ -33,6 +33,8 @@ from solvers.problem import (
 from solvers.pruned import potentials, solve_subset
 from solvers.solution import Solution, Status, UnknownMethodError, pick_method
 
+BoolArray = np.ndarray[tuple[int], np.dtype[np.bool_]]
+
 
 @dataclass(frozen=True)
 class PairingProblem:
@@ -242,10 +244,14 @@ def solve_pruned_blossom_rounds(problem: PairingProblem) -> tuple[Solution, int]
         again = admitted & np.isin(edge_label, redo)
         # Reduced costs as weights (shifted positive) warm-start the blossom, see above.
         warm = int(reduced[again].max()) + 1 - reduced if coverage else None
+        paired = np.zeros(n_nodes, dtype=bool)
+        paired[arc_u[chosen]] = paired[arc_v[chosen]] = True
         chosen = np.concatenate(
             [
                 chosen[~np.isin(edge_label[chosen], redo)],
-                _blossom_by_piece(n_nodes, arc_u, arc_v, weights, ids[again], coverage, warm),
+                _blossom_by_piece(
+                    n_nodes, arc_u, arc_v, weights, ids[again], coverage, warm, paired
+                ),
             ]
         )
     chosen = chosen[chosen < problem.n_arcs]  # drop the ghosts' edges
@@ -346,6 +352,7 @@ def _blossom_by_piece(
     ids: IntArray,
     coverage: bool,
     warm: IntArray | None = None,
+    covered: BoolArray | None = None,
 ) -> IntArray:
     """Blossom on each connected piece of the edges ``ids`` separately; the edges chosen.
 
@@ -354,7 +361,9 @@ def _blossom_by_piece(
     rank the perfect matchings of every piece as ``weights`` do but let the blossom start
     near its optimum: a piece is first solved on them, and kept if that pairs everyone
     (then the most pairs are a perfect matching and it is the lexicographic optimum);
-    otherwise solved again on ``weights``.
+    otherwise solved again on ``weights``. ``covered``: who the best matching known
+    pairs; a piece where it leaves someone unpaired skips the warm attempt, which would
+    most likely fail (a failed attempt costs more than the plain solve on real data).
     """
     if ids.shape[0] == 0:
         return ids
@@ -367,7 +376,9 @@ def _blossom_by_piece(
     chosen = [ids[starts[single]]]
     for start, end in zip(starts[~single].tolist(), ends[~single].tolist(), strict=True):
         part = ids[start:end]
-        if warm is not None:
+        if warm is not None and (
+            covered is None or (covered[arc_u[part]].all() and covered[arc_v[part]].all())
+        ):
             picked = _blossom(arc_u[part], arc_v[part], warm[part], part, max_cardinality=True)
             people = np.unique(np.concatenate([arc_u[part], arc_v[part]])).shape[0]
             if 2 * picked.shape[0] == people:
