@@ -105,7 +105,10 @@ def _top_arcs(nodes: IntArray, scores: IntArray, quota: IntArray) -> BoolArray:
     of the exact top ``quota`` by at most one bucket per node.
     """
     n_nodes = quota.shape[0]
-    n_buckets = max(1, min(_LEVELS, _HISTOGRAM_CELLS // max(n_nodes, 1)))
+    # Never many more cells than arcs: a small problem (an API request) would otherwise
+    # fill and sum a histogram a hundred times its size. Coarser buckets only keep more.
+    per_node = 4 * nodes.shape[0] // max(n_nodes, 1) + 16
+    n_buckets = max(1, min(_LEVELS, _HISTOGRAM_CELLS // max(n_nodes, 1), per_node))
     bucket = scores * n_buckets // _LEVELS
     counts = np.bincount(nodes * n_buckets + bucket, minlength=n_nodes * n_buckets)
     from_top = np.cumsum(counts.reshape(n_nodes, n_buckets)[:, ::-1], axis=1)
