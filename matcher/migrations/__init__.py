@@ -1,0 +1,1 @@
+"""Alembic migrations of the run store (matcher.store runs them on open)."""
