@@ -394,3 +394,46 @@ def frontier(
     for reason in result.skipped:
         typer.echo(f"skipped {reason}")
     typer.echo("wrote: " + ", ".join(str(p) for p in written))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Run store (SQLAlchemy URL); default sqlite:///cohort-matcher.db."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Solves running at once (default 2).", min=1)
+    ] = None,
+    max_queue: Annotated[
+        int | None, typer.Option(help="Solves waiting for a worker (default 8).", min=0)
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option(help="Seconds allowed to time-limited solvers (default 60).")
+    ] = None,
+    max_upload_bytes: Annotated[
+        int | None, typer.Option(help="Largest request body in bytes (default 10,000,000).")
+    ] = None,
+    max_participants: Annotated[
+        int | None, typer.Option(help="Most people in one match (default 20,000).")
+    ] = None,
+) -> None:
+    """The HTTP service (OpenAPI at /docs) and the coordinator page. Options override
+    the COHORT_MATCHER_* environment variables (e.g. COHORT_MATCHER_DATABASE_URL)."""
+    import uvicorn
+
+    from matcher.api.app import create_app
+    from matcher.api.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env(
+            database_url=database_url, max_workers=workers, max_queue=max_queue,
+            time_limit=time_limit, max_upload_bytes=max_upload_bytes,
+            max_participants=max_participants,
+        )  # fmt: skip
+    except SettingsError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(2) from None
+    uvicorn.run(create_app(settings), host=host, port=port)

@@ -1,0 +1,169 @@
+"""The FastAPI application: settings, the run store and the worker pool, wired to the
+routes. ``create_app`` builds one; ``cohort-match serve`` runs it with uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from matcher.api import routes
+from matcher.api.jobs import Workers, log_internal
+from matcher.api.settings import Settings
+from matcher.store import Store
+
+DESCRIPTION = """\
+Mentorship matching by optimisation: survey in, explained cohorts out.
+
+* `POST /v1/match` (JSON people) and `POST /v1/match/csv` (survey uploads) answer at once.
+* `POST /v1/runs` queues a stored run: poll it, download its files, accept it as a round
+  of its program (a program's rounds never repeat a pair).
+
+Bad input gives 422 with every problem located (`file`, `row`, `column`, `value`,
+`message`), as `cohort-match validate` prints them. When every worker is busy and the
+queue is full, requests are refused with `Retry-After` (429 for `/v1/match*`, 503 for
+`/v1/runs`).
+"""
+
+
+class InternalErrors:
+    """Outermost of our middleware: an unexpected exception becomes a JSON 500 with a
+    reference, and is logged by type and stack frames (never its message, which could
+    quote an answer); no traceback ever reaches the client."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started:
+                raise
+            reference = log_internal(exc, f"{scope.get('method')} {scope.get('path')}")
+            response = JSONResponse(
+                {"detail": f"internal error (reference {reference}); nothing was changed"},
+                status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+            )
+            await response(scope, receive, send)
+
+
+class BodyLimit:
+    """Refuse a request body over ``limit`` bytes with a JSON 413: at once when its
+    Content-Length says so, else as soon as the bytes read pass the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    def _refusal(self) -> HTTPException:
+        return HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail=_too_large(self.limit))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length", "")
+        if length.isdigit() and int(length) > self.limit:
+            response = JSONResponse(
+                {"detail": _too_large(self.limit)},
+                status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+                headers={"Connection": "close"},
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise self._refusal()  # answered by the HTTPException handler
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def _too_large(limit: int) -> str:
+    return f"request body over the limit of {limit} bytes"
+
+
+def _validation_issues(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """FastAPI's validation errors in the shape of every other 422: located issues."""
+    issues = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ())]
+        where = "request body" if loc[:1] == ["body"] else (loc[0] if loc else "request")
+        value = error.get("input")
+        issues.append({
+            "severity": "error",
+            "file": where,
+            "row": None,
+            "column": ".".join(loc[1:]) or None,
+            "value": str(value) if isinstance(value, str | int | float | bool) else None,
+            "message": error.get("msg", "invalid"),
+        })  # fmt: skip
+    return issues
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """The service: ``settings`` default to ``Settings.from_env()``; ``store`` to one at
+    ``settings.database_url`` (closed when the app stops; a given store is left open)."""
+    settings = settings or Settings.from_env()
+    owned = store is None
+    the_store = store if store is not None else Store(settings.database_url)
+    workers = Workers(settings.max_workers, settings.max_queue)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        workers.shutdown()  # queued runs are marked failed; running ones finish
+        if owned:
+            the_store.close()
+
+    app = FastAPI(
+        title="cohort-matcher",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = the_store
+    app.state.workers = workers
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
+    app.add_middleware(InternalErrors)  # added last: the outermost
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": _validation_issues(exc)},
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )
+
+    app.include_router(routes.router)
+
+    # --- The coordinator page -------------------------------------------------------
+    # matcher/api/pages.py (GET / and its static files) is included here:
+    #     app.include_router(pages.router)
+    # ---------------------------------------------------------------------------------
+
+    return app
