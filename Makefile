@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run test lint browser bench clean
+.PHONY: setup run test lint browser postgres serve bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,23 @@ browser:
 		fi; \
 	fi
 
+## PostgreSQL server binaries for the store tests (Debian's package; the tests start and
+## stop their own server in a temporary folder). Without root, those tests are skipped.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; \
+		else \
+			echo "PostgreSQL missing: run 'sudo make postgres' or the PostgreSQL store tests are skipped"; \
+		fi; \
+	fi
+
+## The HTTP service and the coordinator page on http://127.0.0.1:8000/.
+serve: setup
+	$(BIN)/cohort-match serve
+
 ## Lint, type-check and run the test suite (what CI runs).
-test: lint browser
+test: lint browser postgres
 	$(BIN)/pytest
 
 ## The end-to-end benchmark (10,000 mentees x 2,000 mentors); writes benchmarks/RESULTS.md.

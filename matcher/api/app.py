@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from matcher.api import routes
+from matcher.api import pages, routes
 from matcher.api.jobs import Workers, log_internal
 from matcher.api.settings import Settings
 from matcher.store import Store
@@ -161,9 +161,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     app.include_router(routes.router)
 
-    # --- The coordinator page -------------------------------------------------------
-    # matcher/api/pages.py (GET / and its static files) is included here:
-    #     app.include_router(pages.router)
-    # ---------------------------------------------------------------------------------
+    # The coordinator page: GET / and its static files.
+    app.include_router(pages.router)
+    pages.mount_static(app)
 
     return app

@@ -473,8 +473,13 @@ def _download(store: Store, run_id: str, name: str, media_type: str) -> Response
     return Response(
         content,
         media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        # The report opens in the browser (it has no script); the rest download.
+        headers={"Content-Disposition": f'{_disposition(name)}; filename="{name}"'},
     )
+
+
+def _disposition(name: str) -> str:
+    return "inline" if name.endswith(".html") else "attachment"
 
 
 def _add_download(path_name: str, file_name: str, media_type: str) -> None:
