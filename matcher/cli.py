@@ -408,7 +408,7 @@ def serve(
         int | None, typer.Option(help="Solves running at once (default 2).", min=1)
     ] = None,
     max_queue: Annotated[
-        int | None, typer.Option(help="Solves waiting for a worker (default 8).", min=0)
+        int | None, typer.Option(help="Solves waiting for a worker (default 32).", min=0)
     ] = None,
     time_limit: Annotated[
         float | None, typer.Option(help="Seconds allowed to time-limited solvers (default 60).")
@@ -419,6 +419,10 @@ def serve(
     max_participants: Annotated[
         int | None, typer.Option(help="Most people in one match (default 20,000).")
     ] = None,
+    processes: Annotated[
+        int,
+        typer.Option(help="Server processes, each with its own workers (1 per core).", min=1),
+    ] = 1,
 ) -> None:
     """The HTTP service (OpenAPI at /docs) and the coordinator page. Options override
     the COHORT_MATCHER_* environment variables (e.g. COHORT_MATCHER_DATABASE_URL)."""
@@ -436,4 +440,19 @@ def serve(
     except SettingsError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(2) from None
-    uvicorn.run(create_app(settings), host=host, port=port)
+    if processes == 1:
+        uvicorn.run(create_app(settings), host=host, port=port)
+        return
+    # Several processes (solving is CPU-bound; threads share one interpreter lock): each
+    # builds its app from the environment, so the settings travel there. The store is
+    # opened once first, so the processes never race to create the tables.
+    import os
+
+    from matcher.store import Store
+
+    for name, value in settings.model_dump().items():
+        os.environ[f"COHORT_MATCHER_{name.upper()}"] = "none" if value is None else str(value)
+    Store(settings.database_url).close()
+    uvicorn.run(
+        "matcher.api.app:app_from_env", factory=True, workers=processes, host=host, port=port
+    )

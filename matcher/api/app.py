@@ -125,6 +125,12 @@ def _validation_issues(exc: RequestValidationError) -> list[dict[str, Any]]:
     return issues
 
 
+def app_from_env() -> FastAPI:
+    """The app as ``serve --processes N`` starts it in each process (uvicorn's factory):
+    its settings come from the ``COHORT_MATCHER_*`` variables ``serve`` exported."""
+    return create_app(Settings.from_env())
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """The service: ``settings`` default to ``Settings.from_env()``; ``store`` to one at
     ``settings.database_url`` (closed when the app stops; a given store is left open)."""

@@ -27,7 +27,7 @@ class Settings(BaseModel):
     )
     max_workers: int = Field(2, ge=1, description="Solves running at once (worker threads).")
     max_queue: int = Field(
-        8, ge=0, description="Solves waiting for a worker; beyond it requests are refused."
+        32, ge=0, description="Solves waiting for a worker; beyond it requests are refused."
     )
     max_upload_bytes: int = Field(
         10_000_000, ge=0, description="Largest request body (all uploads together), bytes."
