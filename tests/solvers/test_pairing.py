@@ -192,6 +192,16 @@ def brute_force(instance: Instance) -> tuple[Score, int, set[int]]:
     return max(scores), best_total, {c for c, total in scores if total == best_total}
 
 
+def assert_networkx_optimum(instance: Instance, solution: Solution, objective: Objective) -> None:
+    """A valid pairing with networkx's optimum total (and count, for coverage)."""
+    assert_valid(instance, solution)
+    count, total = score_of(instance, solution)
+    expected_count, expected_total = networkx_optimum(instance)
+    assert total == expected_total
+    if objective is Objective.COVERAGE:
+        assert count == expected_count
+
+
 def networkx_optimum(instance: Instance) -> Score:
     problem = instance.problem
     graph = nx.Graph()
@@ -236,13 +246,7 @@ def test_exact_methods_match_brute_force(method: str, objective: Objective, data
 @given(data=random_graphs(max_nodes=60))
 def test_rustworkx_matches_networkx(objective: Objective, data: Instance) -> None:
     instance = with_objective(data, objective)
-    solution = solve_rustworkx(instance.problem)
-    assert_valid(instance, solution)
-    count, total = score_of(instance, solution)
-    expected_count, expected_total = networkx_optimum(instance)
-    assert total == expected_total
-    if objective is Objective.COVERAGE:
-        assert count == expected_count
+    assert_networkx_optimum(instance, solve_rustworkx(instance.problem), objective)
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
@@ -353,13 +357,8 @@ def odd_ring_graphs(draw: st.DrawFn, max_nodes: int = 40) -> Instance:
 def test_pruned_blossom_on_odd_rings_matches_networkx(objective: Objective, data: Instance) -> None:
     instance = with_objective(data, objective)
     solution = solve_pairing(instance.problem, "pruned_blossom")
-    assert_valid(instance, solution)
     assert solution.status is Status.OPTIMAL
-    count, total = score_of(instance, solution)
-    expected_count, expected_total = networkx_optimum(instance)
-    assert total == expected_total
-    if objective is Objective.COVERAGE:
-        assert count == expected_count
+    assert_networkx_optimum(instance, solution, objective)
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
