@@ -423,6 +423,9 @@ def serve(
         int,
         typer.Option(help="Server processes, each with its own workers (1 per core).", min=1),
     ] = 1,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request line (method, path, status).")
+    ] = True,
 ) -> None:
     """The HTTP service (OpenAPI at /docs) and the coordinator page. Options override
     the COHORT_MATCHER_* environment variables (e.g. COHORT_MATCHER_DATABASE_URL)."""
@@ -441,7 +444,7 @@ def serve(
         _err(f"error: {exc}")
         raise typer.Exit(2) from None
     if processes == 1:
-        uvicorn.run(create_app(settings), host=host, port=port)
+        uvicorn.run(create_app(settings), host=host, port=port, access_log=access_log)
         return
     # Several processes (solving is CPU-bound; threads share one interpreter lock): each
     # builds its app from the environment, so the settings travel there. The store is
@@ -454,5 +457,6 @@ def serve(
         os.environ[f"COHORT_MATCHER_{name.upper()}"] = "none" if value is None else str(value)
     Store(settings.database_url).close()
     uvicorn.run(
-        "matcher.api.app:app_from_env", factory=True, workers=processes, host=host, port=port
-    )
+        "matcher.api.app:app_from_env", factory=True, workers=processes, host=host, port=port,
+        access_log=access_log,
+    )  # fmt: skip
