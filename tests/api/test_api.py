@@ -415,8 +415,8 @@ def test_serve_runs_uvicorn_on_the_app_with_its_options(
 
     served: dict[str, Any] = {}
 
-    def fake_run(app: Any, host: str, port: int) -> None:
-        served.update(app=app, host=host, port=port)
+    def fake_run(app: Any, host: str, port: int, **options: Any) -> None:
+        served.update(app=app, host=host, port=port, **options)
 
     monkeypatch.setattr(uvicorn, "run", fake_run)
     url = f"sqlite:///{tmp_path / 'served.db'}"
@@ -424,6 +424,7 @@ def test_serve_runs_uvicorn_on_the_app_with_its_options(
     result = CliRunner().invoke(cli, ["serve", "--port", "8123", "--workers", "3"])
     assert result.exit_code == 0, result.output
     assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
+    assert served["access_log"] is True
     settings = served["app"].state.settings
     assert (settings.database_url, settings.max_workers) == (url, 3)
     served["app"].state.store.close()
@@ -441,3 +442,39 @@ def test_httpx_against_the_app_without_a_test_client(store: Store) -> None:
             return await http.get("/healthz")
 
     assert anyio.run(call).status_code == 200
+
+
+def test_serve_processes_pass_settings_through_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --processes, each uvicorn process builds its app from COHORT_MATCHER_*; the
+    store is migrated once before they start."""
+    import os
+
+    import uvicorn
+
+    from matcher.api.app import app_from_env
+    from matcher.cli import app as cli
+
+    served: dict[str, Any] = {}
+
+    def fake_run(app: Any, **options: Any) -> None:
+        served.update(app=app, **options)
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    url = f"sqlite:///{tmp_path / 'multi.db'}"
+    for name in ("DATABASE_URL", "MAX_WORKERS", "MAX_QUEUE", "MAX_UPLOAD_BYTES",
+                 "MAX_PARTICIPANTS", "TIME_LIMIT", "RETRY_AFTER"):  # fmt: skip
+        # Recorded, so that what serve exports is removed again after the test.
+        monkeypatch.setenv(f"COHORT_MATCHER_{name}", "")
+        monkeypatch.delenv(f"COHORT_MATCHER_{name}")
+    args = ["serve", "--processes", "2", "--database-url", url, "--workers", "1", "--no-access-log"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert served["app"] == "matcher.api.app:app_from_env"
+    assert (served["factory"], served["workers"], served["access_log"]) == (True, 2, False)
+    assert (tmp_path / "multi.db").exists()  # migrated before the processes start
+    assert os.environ["COHORT_MATCHER_MAX_WORKERS"] == "1"
+    built = app_from_env()
+    assert (built.state.settings.database_url, built.state.settings.max_workers) == (url, 1)
+    built.state.store.close()
