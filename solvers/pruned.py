@@ -17,13 +17,14 @@ the lexicographic optimum (units, then weight), and its duals certify exactly th
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
-from solvers.mincostflow import SolverFailureError, shortest_distances
+from solvers.mincostflow import SolverFailureError, shortest_distances, solve_min_cost_flow
 from solvers.problem import SCORE_SCALE, AssignmentProblem, IntArray, Objective
 from solvers.solution import Solution, Status
 
@@ -36,6 +37,8 @@ LEFT_TOP = 40
 #: everyone ranks first still sees the left nodes that need it most (per-left top arcs
 #: alone leave most left nodes competing for the same few right nodes).
 RIGHT_TOP = 250
+#: Candidate pairs below which ``solve_pruned_flow`` solves them all at once.
+DENSE_BELOW = 200_000
 #: Cells of the per-node histograms that pick top arcs in linear time instead of sorting
 #: 10^7 arcs (seconds); bounds their memory to 32 MB.
 _HISTOGRAM_CELLS = 1 << 22
@@ -52,6 +55,12 @@ def solve_pruned_flow(
     deterministic and returns only once optimality is proven.
     """
     del time_limit, seed
+    if problem.n_arcs < DENSE_BELOW:
+        # Pruning pays only on large graphs: below this, one flow on every arc is faster
+        # (measured: 0.8 vs 1.9 ms at 4,500 arcs, 37 vs 48 ms at 150,000, 165 vs 128 ms
+        # at 600,000) and is its own certificate.
+        dense = solve_min_cost_flow(problem)
+        return dataclasses.replace(dense, method="pruned_flow")
     solution, _ = solve_pruned_flow_rounds(problem)
     return solution
 
