@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,8 +38,9 @@ class InternalErrors:
     reference, and is logged by type and stack frames (never its message, which could
     quote an answer); no traceback ever reaches the client."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, retry_after: int = 10) -> None:
         self.app = app
+        self.retry_after = retry_after
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,6 +56,18 @@ class InternalErrors:
 
         try:
             await self.app(scope, receive, tracked)
+        except OperationalError as exc:
+            if started:
+                raise
+            # The database is down or unreachable: a transient fault, not a bug. The
+            # engine checks connections before use, so the next request recovers.
+            log_internal(exc, f"{scope.get('method')} {scope.get('path')}: store unavailable")
+            response = JSONResponse(
+                {"detail": "the run store is unavailable; nothing was changed, try again"},
+                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": str(self.retry_after)},
+            )
+            await response(scope, receive, send)
         except Exception as exc:
             if started:
                 raise
@@ -156,7 +170,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.store = the_store
     app.state.workers = workers
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
-    app.add_middleware(InternalErrors)  # added last: the outermost
+    app.add_middleware(InternalErrors, retry_after=settings.retry_after)  # last: outermost
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -478,3 +478,24 @@ def test_serve_processes_pass_settings_through_the_environment(
     built = app_from_env()
     assert (built.state.settings.database_url, built.state.settings.max_workers) == (url, 1)
     built.state.store.close()
+
+
+def test_an_unavailable_store_is_a_503_and_the_service_recovers(
+    store: Store, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    real = store.list_runs
+    down = OperationalError("SELECT runs", {}, ConnectionRefusedError("database is down"))
+
+    def unavailable(*args: Any, **kwargs: Any) -> Any:
+        raise down
+
+    monkeypatch.setattr(store, "list_runs", unavailable)
+    refused = client.get("/v1/runs")
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"] == "10"
+    assert "store is unavailable" in refused.json()["detail"]
+    assert "database is down" not in refused.text  # no internals
+    monkeypatch.setattr(store, "list_runs", real)
+    assert client.get("/v1/runs").status_code == 200
