@@ -92,8 +92,9 @@ def _header(bench: Bench) -> list[str]:
     lines += [
         "",
         f"Each method ran in {bench.repeats} fresh process(es) (`benchmarks/stage_worker.py`), "
-        "methods interleaved. *End to end* is the sum of the five stages (read, score, solve, "
-        "explain, write); *process* adds interpreter start-up and imports. Peak RSS is the "
+        "methods interleaved. *End to end* is the sum of the six stages (read, score, solve, "
+        "explain, diagnose, write); *process* adds interpreter start-up and imports. Peak RSS "
+        "is the "
         "process high-water mark (`ru_maxrss`). All figures are medians, with min-max in "
         "brackets.",
     ]

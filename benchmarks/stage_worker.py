@@ -22,8 +22,12 @@ from matcher.output import render, write_results
 from matcher.pipeline import run as run_pipeline
 
 #: The pipeline announces each stage as it starts; a stage's first word -> its name.
-_STARTS = {"reading": "read", "scoring": "score", "solving": "solve", "explaining": "explain"}
-STAGES = ("read", "score", "solve", "explain", "write")
+_STARTS = {
+    "reading": "read", "scoring": "score", "solving": "solve", "explaining": "explain",
+    "diagnosing": "diagnose",
+}  # fmt: skip
+#: Every stage a run does by default, diagnosis (fixes, near misses) included.
+STAGES = ("read", "score", "solve", "explain", "diagnose", "write")
 
 
 def code_fingerprint() -> str:
@@ -58,8 +62,8 @@ def measure(survey: Path, config_path: Path, out_dir: Path, method: str) -> dict
             marks[stage] = max_rss_mib()
 
     output = run_pipeline([survey], config, progress=progress)
-    rss_explained = max_rss_mib()
-    missing = [s for s in ("read", "score", "solve", "explain") if s not in marks]
+    rss_diagnosed = max_rss_mib()
+    missing = [s for s in ("read", "score", "solve", "explain", "diagnose") if s not in marks]
     if missing:
         raise RuntimeError(f"the pipeline did not announce stage(s) {missing}; update _STARTS")
 
@@ -75,14 +79,15 @@ def measure(survey: Path, config_path: Path, out_dir: Path, method: str) -> dict
     )
     seconds = {
         k: float(output.result.summary.stage_seconds[k])
-        for k in ("read", "score", "solve", "explain")
+        for k in ("read", "score", "solve", "explain", "diagnose")
     }
     seconds["write"] = write_s
     rss_after = {
         "read": marks["score"],
         "score": marks["solve"],
         "solve": marks["explain"],
-        "explain": rss_explained,
+        "explain": marks["diagnose"],
+        "diagnose": rss_diagnosed,
         "write": max_rss_mib(),
     }
     return {
