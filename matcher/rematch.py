@@ -191,11 +191,11 @@ def rematch(
         update={"order": [t for t in config.tracks.order if t in PAIR_TRACKS]}
     )})  # fmt: skip
     names = {p.id: p.name for p in survey.participants}
-    previous: dict[str, set[frozenset[str]]] = {}
+    previous: dict[str, set[tuple[str, str]]] = {}
     offered: dict[str, dict[str, int]] = {}
     for track, a, b in before:
         if a not in left and b not in left:
-            previous.setdefault(track, set()).add(frozenset((a, b)))
+            previous.setdefault(track, set()).add((a, b))
             places = offered.setdefault(track, {})
             places[a] = places.get(a, 0) + 1  # pairs.csv: mentor_id is the offering side
     control = dataclasses.replace(
@@ -215,7 +215,8 @@ def rematch(
         for pair in cohort.pairs:
             ends = frozenset((pair.a, pair.b))
             made.setdefault(cohort.track, set()).add(ends)
-            pair.change = "kept" if ends in previous.get(cohort.track, set()) else "new"
+            before_here = {frozenset(p) for p in previous.get(cohort.track, set())}
+            pair.change = "kept" if ends in before_here else "new"
     removed: list[RemovedPair] = []
     for track, a, b in before:
         if frozenset((a, b)) in made.get(track, set()):

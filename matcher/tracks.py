@@ -259,8 +259,7 @@ def _with_previous_peers(
     at = {p.id: n for n, p in enumerate(pool)}
     present = set(zip(graph.left.tolist(), graph.right.tolist(), strict=True))
     extra: list[tuple[int, int, npt.NDArray[np.float32]]] = []
-    for pair in sorted(previous, key=sorted):
-        a, b = sorted(pair)
+    for a, b in sorted(previous):
         if a not in at or b not in at:
             continue
         i, j = at[a], at[b]
@@ -329,15 +328,19 @@ def _previous_mask(
     arc_left: Ints,
     arc_right: Ints,
 ) -> Bool:
-    """The arcs that are pairs of the previous run (rematch), in either orientation."""
+    """The arcs that are pairs of the previous run (rematch): in the same orientation (the
+    same person offering), as someone on both sides could be paired either way; any
+    orientation for peers."""
     previous = budget.control.previous.get(track, set())
     if not previous:
         return np.zeros(arc_left.shape[0], dtype=bool)
+    if track == "peer":
+        previous = previous | {(b, a) for a, b in previous}
     left_ids = np.array([p.id for p in left], dtype=object)
     right_ids = np.array([p.id for p in right], dtype=object)
     return np.fromiter(
-        (frozenset((a, b)) in previous
-         for a, b in zip(left_ids[arc_left], right_ids[arc_right], strict=True)),
+        ((offering, asking) in previous
+         for asking, offering in zip(left_ids[arc_left], right_ids[arc_right], strict=True)),
         dtype=bool, count=arc_left.shape[0],
     )  # fmt: skip
 
@@ -424,6 +427,42 @@ def _bipartite_keeping(
         return chosen
 
     return _keep_previous(problem.arc_weight, prefer, budget, solve, keep_most)
+
+
+def _grouped_keeping(
+    track: str,
+    grouped: GroupedAssignmentProblem,
+    askers: Sequence[Participant],
+    offerers: Sequence[Participant],
+    budget: Budget,
+    pinned: Ints,
+) -> Solution:
+    """A per-kind track solved with its pins, and (rematch) its previous pairs kept."""
+
+    def solve(weights: Floats, fixed: Ints) -> Solution:
+        allfixed = np.unique(np.concatenate([pinned, fixed])).astype(np.int64)
+        base = replace(grouped, arc_weight=weights)
+        if allfixed.shape[0] == 0:
+            return solve_grouped_assignment(base)
+        rest, kept = fix_grouped_arcs(base, allfixed)
+        return with_fixed(solve_grouped_assignment(rest), kept, allfixed, weights)
+
+    prefer = _previous_mask(track, budget, askers, offerers, grouped.arc_left, grouped.arc_right)
+    if not prefer.any():
+        return solve(grouped.arc_weight, np.zeros(0, dtype=np.int64))
+
+    def keep_most() -> Ints:
+        rest, kept = fix_grouped_arcs(grouped, pinned)
+        sel = np.flatnonzero(prefer[kept])
+        sub = replace(
+            rest, arc_left=rest.arc_left[sel], arc_right=rest.arc_right[sel],
+            arc_weight=rest.arc_weight[sel], arc_left_group=rest.arc_left_group[sel],
+            arc_right_group=rest.arc_right_group[sel], objective=Objective.COVERAGE,
+        )  # fmt: skip
+        chosen: Ints = kept[sel[solve_grouped_assignment(sub).chosen_arcs]]
+        return chosen
+
+    return _keep_previous(grouped.arc_weight, prefer, budget, solve, keep_most)
 
 
 def _peers_keeping(
@@ -615,13 +654,7 @@ def bipartite_track(
         pinned = _pin_arcs(track, pins, askers, offerers, graph, scorer, problem, grouped)
         if grouped is not None:
             grouped = replace(grouped, arc_weight=problem.arc_weight)
-            if pinned.shape[0]:
-                rest, kept = fix_grouped_arcs(grouped, pinned)
-                solution = with_fixed(
-                    solve_grouped_assignment(rest), kept, pinned, problem.arc_weight
-                )
-            else:
-                solution = solve_grouped_assignment(grouped)
+            solution = _grouped_keeping(track, grouped, askers, offerers, budget, pinned)
         else:
             solution = _bipartite_keeping(
                 track, problem, askers, offerers, scorer, config, budget, pinned, time_limit, seed

@@ -171,3 +171,27 @@ def test_explain_refuses_a_rematch_folder(base: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["explain", str(out), "-p", "a", "-i", "b"])
     assert result.exit_code == 1
     assert "written by `rematch`" in result.output
+
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason=f"{REAL} (the real survey exports) is absent")
+def test_per_kind_demand_rematch_keeps_every_pair_that_can_stay(tmp_path: Path) -> None:
+    """CIERA's four mentor kinds (a grouped flow) and people on both sides: with
+    --max-changes 0 only the leaver's pairs go, and no pair is kept turned around."""
+    surveys = [str(REAL / "ciera_gforms_sample_mentees.csv"),
+               str(REAL / "ciera_gforms_sample_mentors.csv")]  # fmt: skip
+    first = tmp_path / "ciera"
+    made = runner.invoke(
+        app, ["run", *surveys, "-c", str(DATA / "ciera.toml"), "-o", str(first), "-q"]
+    )
+    assert made.exit_code == 0, made.output
+    before = rows(first / "pairs.csv")
+    leaver = before[0]["mentee_id"]
+    change_file = tmp_path / "changes.csv"
+    change_file.write_text(f"action,id,value\nleave,{leaver},\n", encoding="utf-8")
+    out = rematch(first, tmp_path / "out", change_file, "--max-changes", "0")
+    after = {(r["mentor_id"], r["mentee_id"]) for r in rows(out / "pairs.csv")}
+    gone = {(r["mentor_id"], r["mentee_id"]) for r in before} - after
+    assert gone == {(r["mentor_id"], r["mentee_id"]) for r in before if leaver in r.values()}
