@@ -180,9 +180,12 @@ def build_control(
     pins: Sequence[Path] = (),
     forbids: Sequence[Path] = (),
     history: Sequence[Path] = (),
+    gone: Sequence[str] = (),
 ) -> Control:
     """Everything the coordinator said, checked against the survey: an ``InputError``
-    listing every unknown person, bad row or missing file."""
+    listing every unknown person, bad row or missing file. Pins and forbids naming
+    someone in ``gone`` (ids or names of people who left, for rematch) are dropped."""
+    left_out = {key(g) for g in gone}
     issues: list[Issue] = []
     given = {
         "pins": _config_rules(config, "pins"),
@@ -199,6 +202,8 @@ def build_control(
     wheres: list[Issue] = []
     for name, rules in given.items():
         for rule in rules:
+            if key(rule.a) in left_out or key(rule.b) in left_out:
+                continue
             ids: list[str] = []
             for column, query in (("a", rule.a), ("b", rule.b)):
                 try:

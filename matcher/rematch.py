@@ -202,6 +202,7 @@ def rematch(
         build_control(
             config, people, pins=record.control.get("pins", []),
             forbids=record.control.get("forbids", []), history=record.control.get("history", []),
+            gone=[x for p in survey.participants if p.id in left for x in (p.id, p.name)],
         ),
         previous=previous, previous_offered=offered,
         max_changes=max_changes,

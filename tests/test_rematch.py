@@ -195,3 +195,33 @@ def test_per_kind_demand_rematch_keeps_every_pair_that_can_stay(tmp_path: Path) 
     after = {(r["mentor_id"], r["mentee_id"]) for r in rows(out / "pairs.csv")}
     gone = {(r["mentor_id"], r["mentee_id"]) for r in before} - after
     assert gone == {(r["mentor_id"], r["mentee_id"]) for r in before if leaver in r.values()}
+
+
+def test_rematch_replays_pins_and_drops_those_of_leavers(base: Path, tmp_path: Path) -> None:
+    """The run's pins file is replayed; a pin naming someone who left is dropped (not an
+    error), the other pins still hold."""
+    alternates = [r for r in rows(base / "alternates.csv") if r["track"] == "mentoring"]
+    roles = {r["id"]: r["roles"] for r in rows(base / "participants.csv")}
+    picked: list[dict[str, str]] = []
+    for r in alternates:  # two pins among mentee-only and mentor-only people, disjoint
+        people = {r["id"], r["partner_id"]}
+        if all(roles[p] in ("mentee", "mentor") for p in people) and not any(
+            people & {q["id"], q["partner_id"]} for q in picked
+        ):
+            picked.append(r)
+        if len(picked) == 2:
+            break
+    pins = tmp_path / "pins.csv"
+    pins.write_text(
+        "a,b\n" + "".join(f"{r['id']},{r['partner_id']}\n" for r in picked), encoding="utf-8"
+    )
+    first = tmp_path / "pinned"
+    args = ["run", str(DATA / "sample_survey.csv"), "-c", str(DATA / "sample_program.toml")]
+    made = runner.invoke(app, [*args, "-o", str(first), "-q", "--pins", str(pins)])
+    assert made.exit_code == 0, made.output
+    change_file = tmp_path / "changes.csv"
+    change_file.write_text(f"action,id,value\nleave,{picked[0]['id']},\n", encoding="utf-8")
+    out = rematch(first, tmp_path / "out", change_file)
+    after = pairs(out)
+    assert frozenset((picked[1]["id"], picked[1]["partner_id"])) in after
+    assert not any(picked[0]["id"] in p for p in after)
