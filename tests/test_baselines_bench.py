@@ -6,23 +6,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pytest
+
+from benchmarks.baselines import bench_installed
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT.parent / "shared" / "data" / "real" / "csl_mentor_match_small_mentees.csv"
 
 
 def _missing() -> list[str]:
-    missing = []
-    for name in ("mentor-match", "matching", "munkres"):
-        try:
-            version(name)
-        except PackageNotFoundError:
-            missing.append(name)
-    return missing
+    return bench_installed()
 
 
 @pytest.mark.skipif(
