@@ -499,3 +499,15 @@ def test_an_unavailable_store_is_a_503_and_the_service_recovers(
     assert "database is down" not in refused.text  # no internals
     monkeypatch.setattr(store, "list_runs", real)
     assert client.get("/v1/runs").status_code == 200
+
+
+def test_cross_origin_requests_are_not_allowed_by_default(client: TestClient) -> None:
+    """No CORS headers: a page on another site cannot read our answers from a browser."""
+    preflight = client.options(
+        "/v1/match",
+        headers={"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+    answered = client.get("/healthz", headers={"Origin": "https://elsewhere.example"})
+    assert answered.status_code == 200
+    assert "access-control-allow-origin" not in answered.headers
