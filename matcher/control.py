@@ -56,8 +56,6 @@ class Control:
     #: Rematch: each track's pairs from the previous run, kept unless changing helps, as
     #: (offering, asking) ids (pairs.csv's mentor_id, mentee_id; either order for peers).
     previous: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
-    #: Rematch: per track, how many places each person gave as the offering side.
-    previous_offered: dict[str, dict[str, int]] = field(default_factory=dict)
     #: Rematch: most previous pairs that may change (None: any that helps).
     max_changes: int | None = None
 

@@ -192,32 +192,28 @@ def rematch(
     )})  # fmt: skip
     names = {p.id: p.name for p in survey.participants}
     previous: dict[str, set[tuple[str, str]]] = {}
-    offered: dict[str, dict[str, int]] = {}
     for track, a, b in before:
         if a not in left and b not in left:
             previous.setdefault(track, set()).add((a, b))
-            places = offered.setdefault(track, {})
-            places[a] = places.get(a, 0) + 1  # pairs.csv: mentor_id is the offering side
     control = dataclasses.replace(
         build_control(
             config, people, pins=record.control.get("pins", []),
             forbids=record.control.get("forbids", []), history=record.control.get("history", []),
             gone=[x for p in survey.participants if p.id in left for x in (p.id, p.name)],
         ),
-        previous=previous, previous_offered=offered,
-        max_changes=max_changes,
+        previous=previous, max_changes=max_changes,
     )  # fmt: skip
     output = match(
         Survey(participants=people, warnings=survey.warnings), config, time_limit=limit,
         seed=seed, progress=progress, control=control,
     )  # fmt: skip
     made: dict[str, set[frozenset[str]]] = {}
+    kept_before = {t: {frozenset(p) for p in pairs} for t, pairs in previous.items()}
     for cohort in output.result.cohorts:
         for pair in cohort.pairs:
             ends = frozenset((pair.a, pair.b))
             made.setdefault(cohort.track, set()).add(ends)
-            before_here = {frozenset(p) for p in previous.get(cohort.track, set())}
-            pair.change = "kept" if ends in before_here else "new"
+            pair.change = "kept" if ends in kept_before.get(cohort.track, set()) else "new"
     removed: list[RemovedPair] = []
     for track, a, b in before:
         if frozenset((a, b)) in made.get(track, set()):

@@ -9,7 +9,8 @@ and the pairs they made.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -105,16 +106,19 @@ class Budget:
         left = {p.id: p.commitments if p.commitments is not None else default for p in people}
         budget = cls(left, control=control or Control())
         budget.changes_left = budget.control.max_changes
-        for pin in budget.control.pins:  # a pin's place is kept until its track makes it
-            for person in (pin.a, pin.b):
-                budget.reserved[person] = budget.reserved.get(person, 0) + 1
-        # Rematch: a previous pair's places are kept until its own track decides on it,
-        # so that a change in one track never breaks a pair of another.
+        # A pin's places are kept until its track makes it; in a rematch, a previous
+        # pair's until its own track decides on it, so that a change in one track never
+        # breaks a pair of another.
+        budget.hold([(pin.a, pin.b) for pin in budget.control.pins], +1)
         for pairs in budget.control.previous.values():
-            for pair in pairs:
-                for person in pair:
-                    budget.reserved[person] = budget.reserved.get(person, 0) + 1
+            budget.hold(pairs, +1)
         return budget
+
+    def hold(self, pairs: Iterable[tuple[str, str]], step: int) -> None:
+        """Keep back (+1) or give back (-1) one commitment of each person of each pair."""
+        for pair in pairs:
+            for person in pair:
+                self.reserved[person] = self.reserved.get(person, 0) + step
 
     def scorer(
         self,
@@ -134,9 +138,7 @@ class Budget:
 
     def release_previous(self, track: str) -> None:
         """The track decides on its previous pairs now: their places are free again."""
-        for pair in self.control.previous.get(track, set()):
-            for person in pair:
-                self.reserved[person] -= 1
+        self.hold(self.control.previous.get(track, set()), -1)
 
     def favoured(self, people: Sequence[Participant]) -> Bool:
         """Who was left unmatched in an earlier round (--history)."""
@@ -257,14 +259,15 @@ def _with_previous_peers(
     if not previous:
         return graph
     at = {p.id: n for n, p in enumerate(pool)}
-    present = set(zip(graph.left.tolist(), graph.right.tolist(), strict=True))
+    ends = np.array(
+        [(at[a], at[b]) for a, b in sorted(previous) if a in at and b in at], dtype=np.int64
+    ).reshape(-1, 2)
+    n = len(pool)
+    present = graph.left * n + graph.right
+    missing = ~(np.isin(ends[:, 0] * n + ends[:, 1], present)
+                | np.isin(ends[:, 1] * n + ends[:, 0], present))  # fmt: skip
     extra: list[tuple[int, int, npt.NDArray[np.float32]]] = []
-    for a, b in sorted(previous):
-        if a not in at or b not in at:
-            continue
-        i, j = at[a], at[b]
-        if (i, j) in present or (j, i) in present:
-            continue
+    for i, j in ends[missing].tolist():
         masks, values = rule_masks(scorer, slice(i, i + 1))
         if not any(bool(m[0, j]) for m in masks.values()):
             extra.append((i, j, values[:, 0, j]))
@@ -330,19 +333,22 @@ def _previous_mask(
 ) -> Bool:
     """The arcs that are pairs of the previous run (rematch): in the same orientation (the
     same person offering), as someone on both sides could be paired either way; any
-    orientation for peers."""
+    orientation for peers. One ``isin`` over the arcs' keys, no loop over the arcs."""
     previous = budget.control.previous.get(track, set())
-    if not previous:
+    if not previous:  # not a rematch: no work on the arcs
         return np.zeros(arc_left.shape[0], dtype=bool)
     if track == "peer":
         previous = previous | {(b, a) for a, b in previous}
-    left_ids = np.array([p.id for p in left], dtype=object)
-    right_ids = np.array([p.id for p in right], dtype=object)
-    return np.fromiter(
-        ((offering, asking) in previous
-         for asking, offering in zip(left_ids[arc_left], right_ids[arc_right], strict=True)),
-        dtype=bool, count=arc_left.shape[0],
+    left_at = {p.id: n for n, p in enumerate(left)}
+    right_at = {p.id: n for n, p in enumerate(right)}
+    n_right = max(len(right), 1)
+    wanted = np.array(
+        [left_at[asking] * n_right + right_at[offering] for offering, asking in previous
+         if asking in left_at and offering in right_at],
+        dtype=np.int64,
     )  # fmt: skip
+    mask: Bool = np.isin(arc_left * n_right + arc_right, wanted)
+    return mask
 
 
 def _keep_previous(
@@ -522,8 +528,7 @@ def _pins_here(
         if ways:
             found.append((pin, ways))
             budget.pins_made.add(k)
-            for person in (pin.a, pin.b):  # this track makes it: its place is released
-                budget.reserved[person] -= 1
+            budget.hold([(pin.a, pin.b)], -1)  # this track makes it: places released
     return found
 
 
@@ -631,7 +636,7 @@ def bipartite_track(
     )
     # Commitments left: a person on both sides serves their own demand first, except for
     # the places they gave as offerers in the previous run (rematch), which come first.
-    gave = budget.control.previous_offered.get(track, {})
+    gave = Counter(offering for offering, _ in budget.control.previous.get(track, ()))
     demand = np.array(
         [max(0, budget.cap(p.id, int(w) + gave.get(p.id, 0)) - gave.get(p.id, 0))
          for p, w in zip(askers, wanted, strict=True)], dtype=np.int64,
