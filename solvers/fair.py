@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 
 import numpy as np
 from ortools.graph.python import max_flow
@@ -34,13 +35,7 @@ def solve_fair(
     weights = problem.integer_weights()
     most = _units(problem, np.ones(problem.n_arcs, dtype=bool))
     levels = np.unique(weights)  # ascending
-    low, high = 0, levels.shape[0] - 1  # levels[low] always allows ``most`` units
-    while low < high:
-        middle = (low + high + 1) // 2
-        if _units(problem, weights >= levels[middle]) == most:
-            low = middle
-        else:
-            high = middle - 1
+    low = highest_level(levels, lambda level: _units(problem, weights >= level) == most)
     allowed = (
         np.flatnonzero(weights >= levels[low]) if levels.shape[0] else np.zeros(0, dtype=np.int64)
     )
@@ -56,6 +51,19 @@ def solve_fair(
     if chosen.shape[0] != most:
         raise SolverFailureError("the fair assignment lost units between its two steps")
     return Solution.from_arcs("fair", Status.OPTIMAL, chosen, problem.arc_weight, started)
+
+
+def highest_level(levels: np.ndarray, allows: Callable[[int], bool]) -> int:
+    """Index of the highest of the ascending ``levels`` that ``allows`` (binary search;
+    ``allows`` only turns false as the level rises, and holds at ``levels[0]``)."""
+    low, high = 0, levels.shape[0] - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if allows(int(levels[middle])):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _units(problem: AssignmentProblem, arcs: np.ndarray) -> int:

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from solvers.categories import GroupedAssignmentProblem
-from solvers.fair import solve_fair
+from solvers.fair import highest_level, solve_fair
 from solvers.pairing import PairingProblem, solve_pairing, solve_pairing_greedy
 from solvers.problem import AssignmentProblem, IntArray, Objective
 from solvers.solution import Solution, Status
@@ -119,16 +119,16 @@ def _fair_pairing(
     levels = np.unique(weights)
     if levels.shape[0] == 0:
         return Solution.from_arcs("fair", Status.OPTIMAL, [], problem.arc_weight, started)
-    best, keep = solve_above(int(levels[0]))
-    most = best.assigned
-    low, high = 0, levels.shape[0] - 1  # levels[low] always allows ``most`` pairs
-    while low < high:
-        middle = (low + high + 1) // 2
-        attempt, kept = solve_above(int(levels[middle]))
-        if attempt.assigned == most:
-            low, best, keep = middle, attempt, kept
-        else:
-            high = middle - 1
+    # Every level the search settles on was solved: the lowest here, the others in allows.
+    found = {int(levels[0]): solve_above(int(levels[0]))}
+    most = found[int(levels[0])][0].assigned
+
+    def allows(level: int) -> bool:
+        found[level] = solve_above(level)
+        return found[level][0].assigned == most
+
+    level = int(levels[highest_level(levels, allows)])
+    best, keep = found[level]
     status = Status.OPTIMAL if best.status is Status.OPTIMAL else Status.FEASIBLE
     return Solution.from_arcs("fair", status, keep[best.chosen_arcs], problem.arc_weight, started)
 
