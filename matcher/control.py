@@ -134,12 +134,12 @@ def _config_rules(config: ProgramConfig, name: str) -> list[PairRule]:
     ]
 
 
-def read_history(path: Path, issues: list[Issue]) -> tuple[list[tuple[str, str]], set[str]]:
-    """Pairs of an earlier pairs.csv, and who the participants.csv beside it left
-    unmatched (nobody, when it is absent)."""
+def read_pairs(path: Path, issues: list[Issue]) -> list[tuple[str, str, str]]:
+    """(track, offering id, asking id) of every pair in a pairs.csv written by run (the
+    track empty where the file has no track column)."""
     read = _read_csv(path, issues)
     if read is None:
-        return [], set()
+        return []
     headers, rows = read
     missing = [c for c in HISTORY_COLUMNS if c not in headers]
     if missing:
@@ -147,8 +147,21 @@ def read_history(path: Path, issues: list[Issue]) -> tuple[list[tuple[str, str]]
             str(path), 1, None, None,
             f"missing column(s) {', '.join(missing)}: expected a pairs.csv written by run",
         ))  # fmt: skip
+        return []
+    return [
+        (r.get("track", ""), r["mentor_id"], r["mentee_id"])
+        for r in rows
+        if r["mentor_id"] and r["mentee_id"]
+    ]
+
+
+def read_history(path: Path, issues: list[Issue]) -> tuple[list[tuple[str, str]], set[str]]:
+    """Pairs of an earlier pairs.csv, and who the participants.csv beside it left
+    unmatched (nobody, when it is absent)."""
+    known = len(issues)
+    pairs = [(a, b) for _, a, b in read_pairs(path, issues)]
+    if len(issues) > known:  # this file could not be read as a pairs.csv
         return [], set()
-    pairs = [(r["mentor_id"], r["mentee_id"]) for r in rows if r["mentor_id"] and r["mentee_id"]]
     unmatched: set[str] = set()
     beside = path.with_name("participants.csv")
     if beside.exists() and beside != path:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from matcher.config import PAIR_TRACKS, ProgramConfig
-from matcher.control import build_control
+from matcher.control import build_control, read_pairs
 from matcher.diagnose import load_run_record
 from matcher.intake import Survey, load_survey
 from matcher.intake.normalize import key
@@ -108,17 +108,11 @@ def read_changes(path: Path) -> Changes:
 
 def previous_pairs(results: Path) -> list[tuple[str, str, str]]:
     """(track, a, b) of every pair in the results folder's pairs.csv."""
-    path = results / "pairs.csv"
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except FileNotFoundError:
-        raise InputError(
-            [_issue(path, None, None, None, "no pairs.csv in the results folder")]
-        ) from None
-    return [
-        (r["track"], r["mentor_id"], r["mentee_id"]) for r in rows if r.get("track") in PAIR_TRACKS
-    ]
+    issues: list[Issue] = []
+    pairs = read_pairs(results / "pairs.csv", issues)
+    if issues:
+        raise InputError(issues)
+    return [(track, a, b) for track, a, b in pairs if track in PAIR_TRACKS]
 
 
 def _apply(
