@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from pydantic import BaseModel, Field, ValidationError
-from scipy.sparse.csgraph import breadth_first_order
+from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
 from matcher.config import ProgramConfig
 from matcher.explain import RULE_TEXT, name_list, points
@@ -401,12 +401,14 @@ class SolvedPeers:
 class _Variation:
     """One change to try: re-solve ``problem``, or (single-unit changes when the base is a
     proven maximum flow) read the answer off the residual graph: ``start`` is the person
-    an augmenting path places, -1 if none."""
+    an augmenting path places, -1 if none; ``added`` arcs are counted by ``_augmented``."""
 
     kind: str
     change: str
     problem: AssignmentProblem | None = None
     start: int = -1
+    #: Arcs to add, counted on the residual graph (``_augmented``) instead of re-solved.
+    added: NearMisses | None = None
 
 
 def _with_arcs(problem: AssignmentProblem, misses: NearMisses) -> AssignmentProblem:
@@ -490,6 +492,44 @@ def _reach(solved: SolvedTrack) -> _Reach | None:
     return _Reach(start=start, to_sink=back_pred[offer_nodes] >= 0)
 
 
+def _augmented(solved: SolvedTrack, added: NearMisses) -> tuple[int, list[int]]:
+    """How many more places a maximum flow fills once ``added`` arcs are allowed, and
+    the askers who gain one: the maximum flow of the base assignment's residual graph
+    plus the new arcs. Exact, because the base is a maximum flow (``_reach`` said so);
+    one max flow in C instead of a min-cost re-solve of the whole track, and along
+    augmenting paths nobody loses a match."""
+    p, chosen = solved.problem, solved.solution.chosen_arcs
+    n_left, n_right = p.n_left, p.n_right
+    source, sink = n_left + n_right, n_left + n_right + 1
+    used = np.zeros(p.n_arcs, dtype=bool)
+    used[chosen] = True
+    room_left = p.left_demand - np.bincount(p.arc_left[chosen], minlength=n_left)
+    room_right = p.right_capacity - np.bincount(p.arc_right[chosen], minlength=n_right)
+    askers = np.flatnonzero(room_left > 0)
+    offerers = np.flatnonzero(room_right > 0)
+    n_free = int((~used).sum())
+    tails = np.concatenate([
+        np.full(askers.shape[0], source), p.arc_left[~used], n_left + p.arc_right[used],
+        added.left, n_left + offerers,
+    ])  # fmt: skip
+    heads = np.concatenate([
+        askers, n_left + p.arc_right[~used], p.arc_left[used], n_left + added.right,
+        np.full(offerers.shape[0], sink),
+    ])  # fmt: skip
+    capacity = np.concatenate([
+        room_left[askers], np.ones(n_free + chosen.shape[0] + added.size, dtype=np.int64),
+        room_right[offerers],
+    ]).astype(np.int32)  # fmt: skip
+    n = sink + 1
+    graph = sp.csr_matrix((capacity, (tails, heads)), shape=(n, n))
+    flow = maximum_flow(graph, source, sink)
+    if flow.flow_value <= 0:
+        return 0, []
+    out = flow.flow.tocsr()[source]
+    gained = np.sort(out.indices[out.data > 0])
+    return int(flow.flow_value), gained.tolist()
+
+
 def _variations(solved: SolvedTrack, misses: NearMisses, reach: _Reach | None) -> list[_Variation]:
     """Candidate changes, most promising first: each rule waived for every unmatched person
     it blocks (always re-solved), then +1 place for full offerers and one rule waived for
@@ -510,12 +550,15 @@ def _variations(solved: SolvedTrack, misses: NearMisses, reach: _Reach | None) -
             continue  # the same as waiving it for that one person, below
         if len(rule_wide) >= limit:
             break
-        rule_wide.append(_Variation(
-            "relax_rule",
+        change = (
             f"accept {partners} {WAIVE_TEXT[RULES[r]]} for the {people.shape[0]} "
-            f"unmatched {askers_noun} this rule alone blocks",
-            problem=_with_arcs(problem, these),
-        ))  # fmt: skip
+            f"unmatched {askers_noun} this rule alone blocks"
+        )
+        rule_wide.append(
+            _Variation("relax_rule", change, added=these)
+            if reach is not None
+            else _Variation("relax_rule", change, problem=_with_arcs(problem, these))
+        )
     # +1 place for each full offerer eligible for someone short, most such people first.
     full = (got_right >= problem.right_capacity) & (solved.offered > 0)
     touching = np.bincount(
@@ -563,6 +606,8 @@ def _variations(solved: SolvedTrack, misses: NearMisses, reach: _Reach | None) -
         if reach is not None and room[i] == 1:  # one unit: one augmenting path or none
             opens = bool(reach.to_sink[these.right].any())
             waives.append(_Variation("relax_rule", change, start=i if opens else -1))
+        elif reach is not None:
+            waives.append(_Variation("relax_rule", change, added=these))
         else:
             waives.append(_Variation("relax_rule", change, problem=_with_arcs(problem, these)))
     return [*rule_wide, *_interleave(raises, waives)]
@@ -594,6 +639,14 @@ def find_fixes(solved: SolvedTrack, misses: NearMisses) -> list[Fix]:
     fixes: list[tuple[int, int, Fix]] = []
     resolved = 0
     for order, variation in enumerate(_variations(solved, misses, _reach(solved))):
+        if variation.added is not None:
+            placed, gained_at = _augmented(solved, variation.added)
+            if placed > 0:
+                fixes.append((-placed, order, Fix(
+                    track=solved.track, kind=variation.kind, change=variation.change,
+                    placed=placed, newly_matched=[solved.askers[i].id for i in gained_at],
+                )))  # fmt: skip
+            continue
         if variation.problem is None:
             if variation.start >= 0:
                 fixes.append((-1, order, Fix(

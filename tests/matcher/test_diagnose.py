@@ -15,7 +15,16 @@ from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
 from matcher import ProgramConfig, load_survey, match
-from matcher.diagnose import PersonError, SolvedPeers, SolvedTrack, _reach, why_not
+from matcher.diagnose import (
+    NearMisses,
+    PersonError,
+    SolvedPeers,
+    SolvedTrack,
+    _augmented,
+    _reach,
+    _with_arcs,
+    why_not,
+)
 from matcher.intake import Survey
 from matcher.models import MatchResult, MeetingFormat, Participant, Role
 from matcher.pipeline import RunOutput
@@ -358,6 +367,39 @@ def test_single_unit_fixes_read_off_the_residual_graph_equal_re_solves(
             extra = replace(p, arc_left=np.append(p.arc_left, i), arc_right=np.append(
                 p.arc_right, j), arc_weight=np.append(p.arc_weight, 0.5))  # fmt: skip
             assert solved.solve(extra).assigned - base == int(reach.to_sink[j])
+
+
+@settings(max_examples=60)
+@given(surveys(), st.integers(1, 3), st.data())
+def test_added_arcs_counted_on_the_residual_graph_equal_re_solves(
+    survey: tuple[list[Participant], list[Participant]], demand: int, data: st.DataObject
+) -> None:
+    """Rule-wide fixes (and a waiver for someone asking for several) are counted by one
+    max flow on the residual graph: the same count as a min-cost re-solve, the people it
+    names are short of partners, and nobody loses a match on the way."""
+    mentees, mentors = survey
+    cfg = ProgramConfig.model_validate({"mentoring": {"default_demand": demand}})
+    solved = _solved([*mentees, *mentors], cfg).solved.get("mentoring")
+    if not isinstance(solved, SolvedTrack) or _reach(solved) is None:
+        return
+    p, base = solved.problem, solved.solution.assigned
+    have = set(zip(p.arc_left.tolist(), p.arc_right.tolist(), strict=True))
+    missing = [(i, j) for i in range(p.n_left) for j in range(p.n_right) if (i, j) not in have]
+    if not missing:
+        return
+    picked = data.draw(st.lists(st.sampled_from(missing), min_size=1, max_size=6, unique=True))
+    left = np.array([i for i, _ in picked], dtype=np.int64)
+    right = np.array([j for _, j in picked], dtype=np.int64)
+    added = NearMisses(
+        left, right, np.zeros(len(picked), dtype=np.int64), np.full(len(picked), 0.5),
+        np.zeros((len(picked), 5), dtype=np.float32),
+    )  # fmt: skip
+    placed, gained = _augmented(solved, added)
+    assert placed == solved.solve(_with_arcs(p, added)).assigned - base
+    got = solved.got_left(solved.solution)
+    assert all(got[i] < p.left_demand[i] for i in gained)
+    assert (placed == 0) == (not gained)
+    assert len(gained) <= placed
 
 
 @settings(max_examples=40)
