@@ -119,7 +119,7 @@ def time_in_process(shape: Shape, repeats: int) -> None:
     route's model, the match (``jobs.solve_people``, what the route's worker runs), the
     result serialised; and the match again with diagnosis off. Medians after a warm-up."""
     from matcher.api import jobs
-    from matcher.api.routes import MatchRequest
+    from matcher.api.jobs import MatchRequest
     from matcher.intake import Survey
 
     limits = jobs.Limits(max_participants=20_000, time_limit=60.0)
@@ -257,9 +257,9 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited {self.process.returncode}: {self.tail()}")
             try:
-                # Every process up, or the first one would accept every connection.
+                # Up, its solver processes started (the app's start-up waits for them).
                 if (
-                    self.started() >= self.processes
+                    self.started() >= 1
                     and httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200
                 ):
                     return time.perf_counter() - tick
@@ -554,7 +554,7 @@ def answer(bench: Bench) -> str:
     for r in bad:
         p99 = r.load.percentile(99)
         cpu = _per_request(r.load.server_cpu, r.load)
-        cores = min(cpus, r.processes)  # one interpreter per process: one core each
+        cores = min(cpus, max(1, r.processes))  # one interpreter per process: one core each
         if math.isnan(p99):
             missed.append(f"{_label(r)}: no request succeeded")
             continue
@@ -817,7 +817,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sequential", type=int, default=50, help="One-alone requests.")
     parser.add_argument("--warmup", type=int, default=20, help="Warm-up requests, excluded.")
     parser.add_argument(
-        "--processes", type=int, nargs="+", default=[1, 2], help="Server setups to run."
+        "--processes",
+        type=int,
+        nargs="+",
+        default=[0, 2],
+        help="Setups to run: solver processes (0: worker threads in the server process).",
     )
     parser.add_argument(
         "--shapes", nargs="+", default=list(SHAPES), choices=list(SHAPES), help="Requests."

@@ -3,6 +3,7 @@ input (the message names file, row and column), 2 usage errors."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -420,9 +421,13 @@ def serve(
         int | None, typer.Option(help="Most people in one match (default 20,000).")
     ] = None,
     processes: Annotated[
-        int,
-        typer.Option(help="Server processes, each with its own workers (1 per core).", min=1),
-    ] = 1,
+        int | None,
+        typer.Option(
+            help="Solver processes for the synchronous matches, fed from one queue "
+            "(default: one per core; 0 solves them on the worker threads).",
+            min=0,
+        ),
+    ] = None,
     access_log: Annotated[
         bool, typer.Option(help="Log every request line (method, path, status).")
     ] = True,
@@ -432,31 +437,25 @@ def serve(
     import uvicorn
 
     from matcher.api.app import create_app
-    from matcher.api.settings import Settings, SettingsError
+    from matcher.api.jobs import tune_gc
+    from matcher.api.settings import ENV_PREFIX, Settings, SettingsError
 
+    if processes is None and f"{ENV_PREFIX}PROCESSES" not in os.environ:
+        processes = _cores()
     try:
         settings = Settings.from_env(
             database_url=database_url, max_workers=workers, max_queue=max_queue,
             time_limit=time_limit, max_upload_bytes=max_upload_bytes,
-            max_participants=max_participants,
+            max_participants=max_participants, processes=processes,
         )  # fmt: skip
     except SettingsError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(2) from None
-    if processes == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, access_log=access_log)
-        return
-    # Several processes (solving is CPU-bound; threads share one interpreter lock): each
-    # builds its app from the environment, so the settings travel there. The store is
-    # opened once first, so the processes never race to create the tables.
-    import os
+    app = create_app(settings)
+    tune_gc()  # a long-lived server: what is loaded now, out of the collector's sight
+    uvicorn.run(app, host=host, port=port, access_log=access_log)
 
-    from matcher.store import Store
 
-    for name, value in settings.model_dump().items():
-        os.environ[f"COHORT_MATCHER_{name.upper()}"] = "none" if value is None else str(value)
-    Store(settings.database_url).close()
-    uvicorn.run(
-        "matcher.api.app:app_from_env", factory=True, workers=processes, host=host, port=port,
-        access_log=access_log,
-    )  # fmt: skip
+def _cores() -> int:
+    """CPUs this process may use (a container's limit where the kernel reports it)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

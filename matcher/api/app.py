@@ -3,19 +3,27 @@ routes. ``create_app`` builds one; ``cohort-match serve`` runs it with uvicorn."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic.json_schema import models_json_schema
 from sqlalchemy.exc import OperationalError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matcher.api import pages, routes
-from matcher.api.jobs import Workers, log_internal
+from matcher.api.jobs import (
+    MatchRequest,
+    Workers,
+    issues_json,
+    log_internal,
+    validation_issues,
+)
 from matcher.api.settings import Settings
 from matcher.store import Store
 
@@ -123,25 +131,40 @@ def _too_large(limit: int) -> str:
 
 def _validation_issues(exc: RequestValidationError) -> list[dict[str, Any]]:
     """FastAPI's validation errors in the shape of every other 422: located issues."""
-    issues = []
-    for error in exc.errors():
+    body = [e for e in exc.errors() if tuple(e.get("loc", ()))[:1] == ("body",)]
+    other = [e for e in exc.errors() if tuple(e.get("loc", ()))[:1] != ("body",)]
+    issues = validation_issues(body, "request body", skip=1)
+    for error in other:  # query or form fields: the first part of the path names it
         loc = [str(part) for part in error.get("loc", ())]
-        where = "request body" if loc[:1] == ["body"] else (loc[0] if loc else "request")
-        value = error.get("input")
-        issues.append({
-            "severity": "error",
-            "file": where,
-            "row": None,
-            "column": ".".join(loc[1:]) or None,
-            "value": str(value) if isinstance(value, str | int | float | bool) else None,
-            "message": error.get("msg", "invalid"),
-        })  # fmt: skip
-    return issues
+        issues += validation_issues([error], loc[0] if loc else "request", skip=1)
+    return issues_json(issues)
+
+
+def _openapi_with_bodies(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """FastAPI's schema plus the models of bodies a route reads itself (``MatchRequest``,
+    which ``POST /v1/match`` validates straight from its bytes)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description,
+                routes=app.routes,
+            )  # fmt: skip
+            _, defs = models_json_schema(
+                [(MatchRequest, "validation")], ref_template="#/components/schemas/{model}"
+            )
+            known = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, model in defs.get("$defs", {}).items():
+                known.setdefault(name, model)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    return openapi
 
 
 def app_from_env() -> FastAPI:
-    """The app as ``serve --processes N`` starts it in each process (uvicorn's factory):
-    its settings come from the ``COHORT_MATCHER_*`` variables ``serve`` exported."""
+    """The app with its settings from the ``COHORT_MATCHER_*`` variables (for uvicorn's
+    ``--factory``, e.g. behind another process manager)."""
     return create_app(Settings.from_env())
 
 
@@ -151,10 +174,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     settings = settings or Settings.from_env()
     owned = store is None
     the_store = store if store is not None else Store(settings.database_url)
-    workers = Workers(settings.max_workers, settings.max_queue)
+    workers = Workers(settings.max_workers, settings.max_queue, settings.processes)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await workers.start_solvers()
         yield
         workers.shutdown()  # queued runs are marked failed; running ones finish
         if owned:
@@ -166,6 +190,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.openapi = _openapi_with_bodies(app)  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.store = the_store
     app.state.workers = workers

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import (
     APIRouter,
-    Body,
     Depends,
     File,
     Form,
@@ -20,14 +20,14 @@ from fastapi import (
     UploadFile,
     status,
 )
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from matcher.api import jobs
 from matcher.api.jobs import BusyError, Limits, Workers
 from matcher.api.settings import Settings
-from matcher.intake import InputError, Survey
-from matcher.models import Issue, MatchResult, Participant, Severity
-from matcher.output import WORKBOOK, pairs_csv
+from matcher.intake import InputError
+from matcher.models import Issue, MatchResult
+from matcher.output import WORKBOOK
 from matcher.store import FileKind, RunRecord, Store, StoredFile
 
 log = logging.getLogger("matcher.api")
@@ -75,6 +75,9 @@ BAD_INPUT: Responses = {
 }
 BUSY_SYNC: Responses = {
     429: {"model": ErrorResponse, "description": "Every worker busy: see Retry-After."}
+}
+SOLVER_DIED: Responses = {
+    503: {"model": ErrorResponse, "description": "A solver process died: see Retry-After."}
 }
 TOO_LARGE: Responses = {
     413: {"model": ErrorResponse, "description": "Request body over the size limit."}
@@ -145,17 +148,20 @@ MATCH_EXAMPLES: dict[str, Any] = {
 }
 
 
-class MatchRequest(BaseModel):
-    """People already in the canonical shape (ARCHITECTURE.md) and the program config
-    as JSON (the TOML file's tables as objects; omitted keys take their defaults)."""
-
-    participants: list[Participant]
-    config: dict[str, Any] | None = Field(
-        None, description='A ProgramConfig as JSON, e.g. {"rules": {"min_seniority_gap": 1}}.'
-    )
-    objective: str | None = Field(
-        None, description="coverage | total | fair | stable: overrides mentoring.objective."
-    )
+#: The body of ``POST /v1/match`` as OpenAPI shows it: the route reads the raw bytes
+#: (validated by pydantic straight from JSON, in a solver process when there are any),
+#: so FastAPI does not document it by itself. ``app.openapi`` adds ``MatchRequest``.
+MATCH_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/MatchRequest"},
+                "examples": MATCH_EXAMPLES,
+            }
+        },
+    }
+}
 
 
 @router.get("/healthz", tags=["service"])
@@ -168,57 +174,42 @@ def healthz(workers: WorkersDep) -> dict[str, Any]:
     "/v1/match",
     response_model=MatchResult,
     tags=["match"],
-    responses={**BAD_INPUT, **BUSY_SYNC, **TOO_LARGE},
+    responses={**BAD_INPUT, **BUSY_SYNC, **TOO_LARGE, **SOLVER_DIED},
+    openapi_extra=MATCH_BODY,
 )
-async def match_json(
-    body: Annotated[MatchRequest, Body(openapi_examples=MATCH_EXAMPLES)],
-    settings: SettingsDep,
-    workers: WorkersDep,
-) -> Any:
+async def match_json(request: Request, settings: SettingsDep, workers: WorkersDep) -> Any:
     """Match people given as JSON; the result has `cohorts` (ARCHITECTURE.md shape:
     `{id, track, members: [{id, name, role}], pairs: [{a, b, score, components,
     reasons}], score}`), `unmatched` (with the reason), `summary` and more."""
+    body = await request.body()
+    answer = await _isolated(settings, workers, jobs.match_body, body, _limits(settings))
+    return _response(answer)
+
+
+async def _isolated(
+    settings: Settings, workers: Workers, work: Callable[..., jobs.Answer], *args: Any
+) -> jobs.Answer:
+    """A synchronous match in a solver process or on a worker thread; refused at once
+    when every place is taken."""
     try:
-        config = jobs.config_from_json(body.config, body.objective)
-        people = body.participants
-        _check_people(people, settings)
-    except InputError as exc:
-        raise _unprocessable(exc) from None
-    survey = Survey(participants=list(people), warnings=[])
-    try:
-        output = await workers.call(lambda: jobs.solve_people(survey, config, _limits(settings)))
+        return await workers.isolated(work, *args)
     except BusyError:
         raise _busy(settings, status.HTTP_429_TOO_MANY_REQUESTS, "match") from None
-    except InputError as exc:
-        raise _unprocessable(exc) from None
-    return _result_json(output.result)
+    except jobs.SolverDiedError:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="the solver process ended without answering (out of memory?); "
+            f"nothing was changed, retry in {settings.retry_after} s",
+            headers={"Retry-After": str(settings.retry_after)},
+        ) from None
 
 
-def _result_json(result: MatchResult) -> Response:
-    """The result serialised once by its own model: returning the dict would have
+def _response(answer: jobs.Answer, headers: dict[str, str] | None = None) -> Response:
+    """The answer serialised once where it was computed: returning the result would have
     FastAPI validate and encode it again against ``response_model`` (half the cost of a
     200-person match)."""
-    return Response(result.model_dump_json(), media_type="application/json")
-
-
-def _check_people(people: list[Participant], settings: Settings) -> None:
-    problems: list[Issue] = []
-    if len(people) > settings.max_participants:
-        problems.append(jobs.issue(
-            "participants",
-            f"{len(people)} participants; this service matches at most "
-            f"{settings.max_participants} at once",
-        ))  # fmt: skip
-    seen: set[str] = set()
-    for index, person in enumerate(people):
-        if person.id.casefold() in seen:
-            problems.append(Issue(
-                severity=Severity.ERROR, file="request body", column=f"participants[{index}].id",
-                value=person.id, message="duplicate id: every participant needs their own",
-            ))  # fmt: skip
-        seen.add(person.id.casefold())
-    if problems:
-        raise InputError(problems)
+    code, content, media_type = answer
+    return Response(content, status_code=code, media_type=media_type, headers=headers)
 
 
 async def _read(upload: UploadFile, kind: FileKind) -> StoredFile:
@@ -252,6 +243,7 @@ ObjectiveField = Annotated[
         **BAD_INPUT,
         **BUSY_SYNC,
         **TOO_LARGE,
+        **SOLVER_DIED,
     },
 )
 async def match_csv(
@@ -268,24 +260,14 @@ async def match_csv(
     Problems are reported as by `cohort-match validate`, naming the uploaded file."""
     surveys = [await _read(f, "survey") for f in files]
     config_file = await _read(config, "config") if config is not None else None
-
-    def work() -> Any:
-        program = jobs.load_config(config_file, objective)
-        return jobs.solve(surveys, program, _limits(settings))
-
-    try:
-        output = await workers.call(work)
-    except BusyError:
-        raise _busy(settings, status.HTTP_429_TOO_MANY_REQUESTS, "match") from None
-    except InputError as exc:
-        raise _unprocessable(exc) from None
-    if "text/csv" in request.headers.get("accept", ""):
-        return Response(
-            pairs_csv(output.result),
-            media_type=CSV,
-            headers={"Content-Disposition": 'attachment; filename="pairs.csv"'},
-        )
-    return _result_json(output.result)
+    as_csv = "text/csv" in request.headers.get("accept", "")
+    answer = await _isolated(
+        settings, workers, jobs.match_files, surveys, config_file, objective,
+        _limits(settings), as_csv,
+    )  # fmt: skip
+    if as_csv and answer[0] == status.HTTP_200_OK:
+        return _response(answer, {"Content-Disposition": 'attachment; filename="pairs.csv"'})
+    return _response(answer)
 
 
 # --- Stored runs -------------------------------------------------------------------

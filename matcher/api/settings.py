@@ -26,6 +26,12 @@ class Settings(BaseModel):
         "sqlite:///cohort-matcher.db", description="SQLAlchemy URL of the run store."
     )
     max_workers: int = Field(2, ge=1, description="Solves running at once (worker threads).")
+    processes: int = Field(
+        0,
+        ge=0,
+        description="Solver processes for the synchronous matches, fed from one "
+        "queue (one per core); 0 solves them on the worker threads.",
+    )
     max_queue: int = Field(
         32, ge=0, description="Solves waiting for a worker; beyond it requests are refused."
     )

@@ -444,16 +444,15 @@ def test_httpx_against_the_app_without_a_test_client(store: Store) -> None:
     assert anyio.run(call).status_code == 200
 
 
-def test_serve_processes_pass_settings_through_the_environment(
+def test_serve_options_and_environment_reach_the_app(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With --processes, each uvicorn process builds its app from COHORT_MATCHER_*; the
-    store is migrated once before they start."""
+    """``serve`` builds one app from its options over the COHORT_MATCHER_* variables;
+    solver processes default to one per core unless the option or variable says."""
     import os
 
     import uvicorn
 
-    from matcher.api.app import app_from_env
     from matcher.cli import app as cli
 
     served: dict[str, Any] = {}
@@ -462,22 +461,30 @@ def test_serve_processes_pass_settings_through_the_environment(
         served.update(app=app, **options)
 
     monkeypatch.setattr(uvicorn, "run", fake_run)
-    url = f"sqlite:///{tmp_path / 'multi.db'}"
-    for name in ("DATABASE_URL", "MAX_WORKERS", "MAX_QUEUE", "MAX_UPLOAD_BYTES",
-                 "MAX_PARTICIPANTS", "TIME_LIMIT", "RETRY_AFTER"):  # fmt: skip
-        # Recorded, so that what serve exports is removed again after the test.
-        monkeypatch.setenv(f"COHORT_MATCHER_{name}", "")
-        monkeypatch.delenv(f"COHORT_MATCHER_{name}")
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    monkeypatch.delenv("COHORT_MATCHER_PROCESSES", raising=False)
     args = ["serve", "--processes", "2", "--database-url", url, "--workers", "1", "--no-access-log"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert served["app"] == "matcher.api.app:app_from_env"
-    assert (served["factory"], served["workers"], served["access_log"]) == (True, 2, False)
-    assert (tmp_path / "multi.db").exists()  # migrated before the processes start
-    assert os.environ["COHORT_MATCHER_MAX_WORKERS"] == "1"
-    built = app_from_env()
-    assert (built.state.settings.database_url, built.state.settings.max_workers) == (url, 1)
-    built.state.store.close()
+    settings = served["app"].state.settings
+    assert (settings.processes, settings.max_workers, settings.database_url) == (2, 1, url)
+    assert served["access_log"] is False
+    served["app"].state.store.close()
+
+    result = CliRunner().invoke(cli, ["serve", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert served["app"].state.settings.processes == len(os.sched_getaffinity(0))
+    served["app"].state.store.close()
+
+    monkeypatch.setenv("COHORT_MATCHER_PROCESSES", "0")
+    result = CliRunner().invoke(cli, ["serve", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert served["app"].state.settings.processes == 0
+    served["app"].state.store.close()
+    monkeypatch.setenv("COHORT_MATCHER_PROCESSES", "many")
+    refused = CliRunner().invoke(cli, ["serve", "--database-url", url])
+    assert refused.exit_code == 2
+    assert "COHORT_MATCHER_PROCESSES" in refused.output
 
 
 def test_an_unavailable_store_is_a_503_and_the_service_recovers(
@@ -511,3 +518,72 @@ def test_cross_origin_requests_are_not_allowed_by_default(client: TestClient) ->
     answered = client.get("/healthz", headers={"Origin": "https://elsewhere.example"})
     assert answered.status_code == 200
     assert "access-control-allow-origin" not in answered.headers
+
+
+def sample_body() -> dict[str, Any]:
+    config = ProgramConfig.load(CONFIG)
+    survey = load_survey([SURVEY], config)
+    return {
+        "participants": [p.model_dump(mode="json") for p in survey.participants],
+        "config": config.model_dump(mode="json"),
+    }
+
+
+def test_solver_processes_answer_as_the_threads_do(store: Store, client: TestClient) -> None:
+    """With ``processes`` the synchronous matches run in spawned solver processes: the
+    same pairs, the same 422 (located) and the same pairs.csv as on the worker threads."""
+    body = sample_body()
+    bad = {"participants": [{"id": "x", "name": "X", "roles": ["wizard"]}]}
+    threaded = client.post("/v1/match", json=body)
+    threaded_bad = client.post("/v1/match", json=bad)
+    threaded_csv = client.post("/v1/match/csv", files=uploads(), headers={"Accept": "text/csv"})
+    with make_client(store, processes=1) as isolated:
+        assert isolated.app.state.workers.processes == 1  # type: ignore[attr-defined]
+        answer = isolated.post("/v1/match", json=body)
+        assert answer.status_code == 200, answer.text
+        assert pair_set(answer.json()) == pair_set(threaded.json())
+        refused = isolated.post("/v1/match", json=bad)
+        assert refused.status_code == threaded_bad.status_code == 422
+        assert refused.json() == threaded_bad.json()
+        assert refused.json()["detail"][0]["column"] == "participants.0.roles.0"
+        as_csv = isolated.post("/v1/match/csv", files=uploads(), headers={"Accept": "text/csv"})
+        assert as_csv.status_code == 200
+        assert as_csv.headers["content-disposition"] == 'attachment; filename="pairs.csv"'
+        assert as_csv.text == threaded_csv.text
+        malformed = isolated.post(
+            "/v1/match", content=b"{not json", headers={"Content-Type": "application/json"}
+        )
+        assert malformed.status_code == 422
+        assert malformed.json()["detail"][0]["file"] == "request body"
+
+
+def test_a_solver_process_that_dies_is_a_503_and_replaced(store: Store) -> None:
+    """A solver process killed mid-request (as the kernel's OOM killer would): that
+    request gets a 503 with Retry-After, never a hang, and the next one is served."""
+    import multiprocessing
+    import os
+    import signal
+
+    body = sample_body()
+    with make_client(store, processes=1, retry_after=3) as isolated:
+        before = {p.pid for p in multiprocessing.active_children()}
+        outcome: dict[str, httpx.Response] = {}
+
+        def send() -> None:
+            outcome["response"] = isolated.post("/v1/match", json=body)
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        time.sleep(0.3)  # the sample takes about a second to match
+        solvers = [p for p in multiprocessing.active_children() if p.pid in before]
+        assert solvers, "no solver process found"
+        for process in solvers:
+            assert process.pid is not None
+            os.kill(process.pid, signal.SIGKILL)
+        sender.join(timeout=30)
+        died = outcome["response"]
+        assert died.status_code == 503, died.text
+        assert died.headers["Retry-After"] == "3"
+        assert "solver process" in died.json()["detail"]
+        again = isolated.post("/v1/match", json=body)
+        assert again.status_code == 200, again.text
