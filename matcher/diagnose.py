@@ -240,7 +240,8 @@ def topic_balance(
     places = np.asarray(knows.T @ capacity.astype(np.float64)).ravel()
     taught = (matched @ knows) > 0  # asker x topic: some partner knows it
     covered = np.asarray(wants.multiply(taught).sum(axis=0)).ravel()
-    order = sorted(range(len(code)), key=lambda t: (-demand[t], key(list(names)[t])))
+    keys = list(names)
+    order = sorted(range(len(code)), key=lambda t: (-demand[t], keys[t]))
     topics = list(names.values())
     return [
         TopicBalance(
@@ -292,17 +293,19 @@ def alternates(
     free = ~chosen
     idx = np.flatnonzero(free)
     top = idx[top_per_person(arc_person[free], arc_partner[free], score[free], rank, n)]
-    out: list[Alternate] = []
-    previous, position = -1, 0
-    for arc in top.tolist():
-        i, j = int(arc_person[arc]), int(arc_partner[arc])
-        position = position + 1 if i == previous else 1
-        previous = i
-        out.append(Alternate(
-            track=track, id=people[i].id, rank=position, partner_id=partners[j].id,
-            partner_name=partners[j].name, score=round(100 * float(score[arc]), 2),
-        ))  # fmt: skip
-    return out
+    who, whom = arc_person[top], arc_partner[top]
+    starts = np.concatenate([[True], who[1:] != who[:-1]])
+    first = np.maximum.accumulate(np.where(starts, np.arange(who.shape[0]), 0))
+    ranks = np.arange(who.shape[0]) - first + 1
+    shown = [round(100 * v, 2) for v in score[top].tolist()]  # as every score is shown
+    ids = [p.id for p in people]
+    partner_ids = [p.id for p in partners]
+    partner_names = [p.name for p in partners]
+    return [
+        Alternate(track=track, id=ids[i], rank=r, partner_id=partner_ids[j],
+                  partner_name=partner_names[j], score=v)
+        for i, j, r, v in zip(who.tolist(), whom.tolist(), ranks.tolist(), shown, strict=True)
+    ]  # fmt: skip
 
 
 # --- Fixes: small variations of the track, each solved exactly -------------------------
@@ -594,19 +597,28 @@ def _variations(solved: SolvedTrack, misses: NearMisses, reach: _Reach | None) -
     by_key = np.argsort(pair_key, kind="stable")
     keys, starts, counts = np.unique(pair_key[by_key], return_index=True, return_counts=True)
     ranked = np.lexsort((keys, -counts))
+    # Per (person, rule) group, at once: its best partner (highest score, then order)
+    # and whether one of its partners reaches the sink in the residual graph.
+    group = np.repeat(np.arange(keys.shape[0]), counts)
+    right_sorted = misses.right[by_key]
+    best_of = right_sorted[np.lexsort((right_sorted, -misses.score[by_key], group))[starts]]
+    opens_of = (
+        np.logical_or.reduceat(reach.to_sink[right_sorted], starts)
+        if reach is not None and keys.shape[0]
+        else np.zeros(keys.shape[0], dtype=bool)
+    )
     waives: list[_Variation] = []
     for n in (ranked if reach is not None else ranked[:limit]).tolist():
         i, r = divmod(int(keys[n]), len(RULES))
-        these = misses.select(by_key[starts[n] : starts[n] + counts[n]])
-        best = int(these.right[np.lexsort((these.right, -these.score))[0]])
         change = (
             f"let {solved.askers[i].name} accept a {partner} {WAIVE_TEXT[RULES[r]]} "
-            f"({these.size} such {partners}, e.g. {solved.offerers[best].name})"
+            f"({int(counts[n])} such {partners}, e.g. {solved.offerers[int(best_of[n])].name})"
         )
         if reach is not None and room[i] == 1:  # one unit: one augmenting path or none
-            opens = bool(reach.to_sink[these.right].any())
-            waives.append(_Variation("relax_rule", change, start=i if opens else -1))
-        elif reach is not None:
+            waives.append(_Variation("relax_rule", change, start=i if opens_of[n] else -1))
+            continue
+        these = misses.select(by_key[starts[n] : starts[n] + counts[n]])
+        if reach is not None:
             waives.append(_Variation("relax_rule", change, added=these))
         else:
             waives.append(_Variation("relax_rule", change, problem=_with_arcs(problem, these)))
