@@ -528,8 +528,9 @@ def _augmented(solved: SolvedTrack, added: NearMisses) -> tuple[int, list[int]]:
     flow = maximum_flow(graph, source, sink)
     if flow.flow_value <= 0:
         return 0, []
-    out = flow.flow.tocsr()[source]
-    gained = np.sort(out.indices[out.data > 0])
+    moved = flow.flow  # CSR: read the source's row straight off its arrays
+    row = slice(int(moved.indptr[source]), int(moved.indptr[source + 1]))
+    gained = np.sort(moved.indices[row][moved.data[row] > 0])
     return int(flow.flow_value), gained.tolist()
 
 
