@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,12 +108,16 @@ def load_survey(paths: Sequence[Path], config: ProgramConfig) -> Survey:
     issues: list[Issue] = []
     records: list[Record] = []
     unmatched: dict[str, dict[str, int]] = {}
+    headers: list[str] = []
+    readable = 0
     for index, path in enumerate(paths):
         try:
             table = read_table(path)
         except InputError as exc:
             issues.extend(exc.issues)
             continue
+        readable += 1
+        headers.extend(h for h in table.headers if h not in headers)
         reader = TableReader(table, config, detect(table.headers, config.intake.preset), index)
         records.extend(reader.records())
         issues.extend(reader.issues)
@@ -120,7 +125,6 @@ def load_survey(paths: Sequence[Path], config: ProgramConfig) -> Survey:
             for spec in specs:
                 unmatched.setdefault(name, {}).setdefault(spec, 0)
                 unmatched[name][spec] += 1
-    readable = len(paths) - sum(1 for i in issues if i.row is None and i.severity == "error")
     for name, misses_by_spec in unmatched.items():
         for spec, misses in misses_by_spec.items():
             if readable and misses >= readable:
@@ -131,7 +135,8 @@ def load_survey(paths: Sequence[Path], config: ProgramConfig) -> Survey:
                         column=None,
                         value=spec,
                         message=f"[columns] {name}: no column is named or starts with this text "
-                        "in any file",
+                        f"in any file{_closest(spec, headers)}; rename the column or fix [columns] "
+                        "in the config",
                     )
                 )
     grouped: dict[str, list[Record]] = {}
@@ -143,6 +148,13 @@ def load_survey(paths: Sequence[Path], config: ProgramConfig) -> Survey:
         raise InputError(issues)
     participants = [_participant(record) for record in people.values()]
     return Survey(participants=participants, warnings=issues)
+
+
+def _closest(spec: str, headers: list[str]) -> str:
+    """A did-you-mean for a configured header that matches no column."""
+    lowered = {h.casefold(): h for h in headers if h}
+    close = difflib.get_close_matches(spec.casefold(), list(lowered), n=1, cutoff=0.6)
+    return f" (closest: {lowered[close[0]]!r})" if close else ""
 
 
 def _participant(record: Record) -> Participant:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from matcher.config import FIELDS, ProgramConfig
 from matcher.intake.presets import PresetRules
-from matcher.intake.reader import RawTable
+from matcher.intake.reader import RawTable, excerpt
 from matcher.models import Expertise, Issue, MeetingFormat, Role, Severity
 
 _GRID = re.compile(r"^(?P<question>.*?)\s*\[(?P<row>[^\[\]]+)\]$")
@@ -25,6 +25,8 @@ _OFFSET = re.compile(
     r"|(?P<zero>\b(?:UTC|GMT)\b)",
     re.IGNORECASE,
 )
+#: A cell a spreadsheet would run: ``=...`` or a function call after + - @.
+_FORMULA = re.compile(r"^(?:=|[+\-@]\s*[A-Za-z_][\w.]*\s*\()")
 #: Answers that give consent (compared case-insensitively, as prefixes).
 _YES = ("yes", "y", "true", "1", "i agree", "agree", "i consent", "ok")
 _TIMESTAMP_FORMATS = (
@@ -114,12 +116,20 @@ class TableReader:
         return ()
 
     def _match(self, spec: str) -> list[int]:
+        """Columns a configured header names: exactly, else as a case-insensitive prefix,
+        in row 1 and then in the question texts of a Qualtrics export's row 2."""
         spec_norm = " ".join(spec.split())
-        exact = [i for i, h in enumerate(self.table.headers) if h == spec_norm]
-        if exact:
-            return exact
+        names = [self.table.headers, self.table.question_texts]
+        for texts in names:
+            exact = [i for i, h in enumerate(texts) if h == spec_norm]
+            if exact:
+                return exact
         prefix = spec_norm.casefold()
-        return [i for i, h in enumerate(self.table.headers) if h.casefold().startswith(prefix)]
+        for texts in names:
+            found = [i for i, h in enumerate(texts) if h and h.casefold().startswith(prefix)]
+            if found:
+                return found
+        return []
 
     def _map_columns(self) -> dict[str, list[int]]:
         mapping: dict[str, list[int]] = {}
@@ -165,7 +175,7 @@ class TableReader:
                 file=self.file,
                 row=row,
                 column=self.table.headers[column] if column is not None else None,
-                value=value,
+                value=excerpt(value) if value is not None else None,
                 message=message,
             )
         )
@@ -415,9 +425,26 @@ class TableReader:
 
     # -- rows ----------------------------------------------------------------------------
 
+    def _formulas(self, k: int, row: int) -> None:
+        """Warn about answers a spreadsheet would run as formulas: they are kept as text
+        (outputs prefix them with ') but a coordinator should know someone typed one."""
+        used = sorted({col for cols in self.mapping.values() for col in cols})
+        for col in used:
+            value = self.table.columns[col][k]
+            if value is not None and _FORMULA.match(value):
+                self._problem(
+                    Severity.WARNING,
+                    row,
+                    col,
+                    value,
+                    "looks like a spreadsheet formula; read as plain text, and written with a "
+                    "leading ' so no spreadsheet runs it",
+                )
+
     def records(self) -> list[Record]:
         records = []
         for k, row in enumerate(self.table.row_numbers):
+            self._formulas(k, row)
             record = self._record(k, row)
             if record is not None:
                 records.append(record)
