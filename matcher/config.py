@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -171,6 +173,15 @@ class Scoring(_Strict):
     expertise_default_level: int = Field(
         4, ge=1, le=5, description="Level of a topic listed without one."
     )
+
+    @field_validator("reference_date")
+    @classmethod
+    def _iso_date(cls, value: str) -> str:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("expected a date written YYYY-MM-DD") from None
+        return value
 
 
 class Rules(_Strict):
@@ -413,17 +424,44 @@ class ProgramConfig(_Strict):
         if path is None:
             return cls()
         try:
-            with path.open("rb") as handle:
-                raw = tomllib.load(handle)
+            data = path.read_bytes()
         except FileNotFoundError:
             raise ConfigError(f"{path}: config file not found") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the config: {exc.strerror}") from None
+        try:
+            text = data.decode("utf-8-sig")  # Windows editors save a BOM
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{path}: not UTF-8 text (byte {exc.start}); save the config as UTF-8"
+            ) from None
+        try:
+            raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
-                for err in exc.errors()
-            )
+            problems = "; ".join(_config_problem(cls, err) for err in exc.errors())
             raise ConfigError(f"{path}: {problems}") from None
+
+
+def _config_problem(model: type[BaseModel], err: Any) -> str:
+    """One validation error as 'key: what is wrong (got value)'; an unknown key lists the
+    keys its table allows, so a typo is fixed without opening the docs."""
+    loc = [str(p) for p in err["loc"]]
+    where = ".".join(loc) or "(top)"
+    if err["type"] != "extra_forbidden":
+        value = err.get("input")
+        got = f" (got {value!r})" if isinstance(value, str | int | float | bool) else ""
+        return f"{where}: {err['msg']}{got}"
+    for part in loc[:-1]:
+        field = model.model_fields.get(part)
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return f"{where}: unknown key"
+        model = annotation
+    allowed = list(model.model_fields)
+    close = difflib.get_close_matches(loc[-1], allowed, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{where}: unknown key; {hint}expected one of: {', '.join(allowed)}"
