@@ -509,10 +509,11 @@ def _label(result: Result) -> str:
 
 
 def _split(phase: Phase, processes: int) -> str:
-    """The busiest ``processes`` server processes' shares of the server CPU."""
-    top = phase.server_split[:processes]
-    total = sum(top)
-    if processes < 2 or not total:
+    """Each server process's share of the server CPU, the busiest first: the server
+    process and its ``processes`` solver processes."""
+    top = phase.server_split[: processes + 1]
+    total = sum(phase.server_split)
+    if processes < 1 or not total:
         return "-"
     return " / ".join(f"{cpu / total:.0%}" for cpu in top)
 

@@ -32,7 +32,11 @@ RULE_TEXT = {
 
 def points(components: npt.NDArray[np.float32], weights: dict[str, float]) -> dict[str, float]:
     """Each component's contribution in score points (0-100); they add up to the score."""
-    return {c: 100.0 * weights[c] * float(components[k]) for k, c in enumerate(COMPONENTS)}
+    values = components.tolist()  # one conversion, not one numpy scalar per component
+    return {c: 100.0 * weights[c] * values[k] for k, c in enumerate(COMPONENTS)}
+
+
+_POSITION = {c: k for k, c in enumerate(COMPONENTS)}
 
 
 def _offset_label(hours: float) -> str:
@@ -185,9 +189,10 @@ def pair_reasons(
     """2-4 sentences, the components that contributed most first. In the peer track
     ``mentor`` and ``mentee`` are simply the two peers."""
     contributions = points(components, weights)
+    values = components.tolist()
     ranked = sorted(
         (c for c in COMPONENTS if weights[c] > 0),
-        key=lambda c: (-contributions[c], COMPONENTS.index(c)),
+        key=lambda c: (-contributions[c], _POSITION[c]),
     )
     chosen = [c for c in ranked if contributions[c] >= 1.0][:4]
     for c in ranked:
@@ -197,7 +202,7 @@ def pair_reasons(
             chosen.append(c)
     return [
         _track_sentence(c, track, mentor, mentee, config)
-        or _sentence(c, float(components[COMPONENTS.index(c)]), mentor, mentee, config)
+        or _sentence(c, values[_POSITION[c]], mentor, mentee, config)
         for c in chosen
     ]
 

@@ -668,22 +668,26 @@ def bipartite_track(
         chosen = solution.chosen_arcs
 
         pinned_set = set(pinned.tolist())
+        # The chosen arcs' ends and scores as Python values, read once.
+        ask_of = dict(zip(chosen.tolist(), graph.left[chosen].tolist(), strict=True))
+        score_of = dict(zip(chosen.tolist(), graph.score[chosen].tolist(), strict=True))
         by_offerer: dict[int, list[int]] = {}
-        for arc in chosen.tolist():
-            by_offerer.setdefault(int(graph.right[arc]), []).append(arc)
+        for arc, j in zip(chosen.tolist(), graph.right[chosen].tolist(), strict=True):
+            by_offerer.setdefault(j, []).append(arc)
         cohorts: list[Cohort] = []
         for j in sorted(by_offerer):
             mentor = offerers[j]
-            arcs = sorted(by_offerer[j], key=lambda a: (-graph.score[a], askers[graph.left[a]].id))
+            arcs = sorted(by_offerer[j], key=lambda a: (-score_of[a], askers[ask_of[a]].id))
             pairs = [
-                _pair(mentor, askers[int(graph.left[a])], graph, a, config, track,
-                      _notes(askers[int(graph.left[a])], bool(favoured[graph.left[a]]),
-                             a in pinned_set, budget))
+                _pair(mentor, askers[ask_of[a]], graph, a, config, track,
+                      _notes(askers[ask_of[a]], bool(favoured[ask_of[a]]), a in pinned_set,
+                             budget))
                 for a in arcs
             ]  # fmt: skip
             members = [Member(id=mentor.id, name=mentor.name, role=offer_role)] + [
-                Member(id=askers[int(graph.left[a])].id, name=askers[int(graph.left[a])].name,
-                       role=ask_role) for a in arcs]  # fmt: skip
+                Member(id=askers[ask_of[a]].id, name=askers[ask_of[a]].name, role=ask_role)
+                for a in arcs
+            ]
             cohorts.append(Cohort(
                 id=f"{COHORT_PREFIX[track]}{len(cohorts) + 1:03d}", track=track, members=members,
                 pairs=pairs, score=round(float(np.mean([p.score for p in pairs])), 2),
