@@ -132,25 +132,68 @@ def encode(people: Sequence[Participant], vocab: Vocabulary, config: ProgramConf
     )
 
 
-def _relation(people: Sequence[Participant], vocab: Vocabulary, field: str) -> sp.csr_matrix:
-    """person x person indicator of ``preferred`` or ``avoid`` (ids resolved at intake)."""
-    rows, cols = [], []
-    for p in people:
-        for other in getattr(p, field):
-            if key(other) in vocab.people:
-                rows.append(vocab.people[key(p.id)])
-                cols.append(vocab.people[key(other)])
-    n = len(vocab.people)
-    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+@dataclass(frozen=True)
+class Relation:
+    """Ordered (person, person) pairs as person codes: the lists people gave (preferred,
+    avoid) and the coordinator's pairs, small beside people x people. A block's mask is
+    a scatter of the pairs whose two ends are in it, O(pairs + block), with no sparse
+    matrix indexed per block."""
+
+    a: Ints
+    b: Ints
+    n_people: int
+
+    def both_ways(self) -> Relation:
+        return Relation(np.concatenate([self.a, self.b]), np.concatenate([self.b, self.a]),
+                        self.n_people)  # fmt: skip
+
+    def reversed(self) -> Relation:
+        return Relation(self.b, self.a, self.n_people)
+
+    def __len__(self) -> int:
+        return int(self.a.shape[0])
+
+    def mask(self, rows: Ints, cols: Ints) -> Bool:
+        """``out[i, j]``: the pair (rows[i], cols[j]) is in the relation."""
+        out = np.zeros((rows.shape[0], cols.shape[0]), dtype=bool)
+        if not len(self):
+            return out
+        row_at = np.full(self.n_people, -1, dtype=np.int64)
+        row_at[rows] = np.arange(rows.shape[0])
+        col_at = np.full(self.n_people, -1, dtype=np.int64)
+        col_at[cols] = np.arange(cols.shape[0])
+        r, c = row_at[self.a], col_at[self.b]
+        inside = (r >= 0) & (c >= 0)
+        out[r[inside], c[inside]] = True
+        return out
+
+    def contains(self, a: Ints, b: Ints) -> Bool:
+        """Whether each pair (a[k], b[k]) is in the relation."""
+        if not len(self):
+            return np.zeros(a.shape[0], dtype=bool)
+        known = self.a * self.n_people + self.b
+        return np.isin(a * self.n_people + b, known)
 
 
-def _pairs(vocab: Vocabulary, pairs: Sequence[tuple[str, str]]) -> sp.csr_matrix:
-    """Symmetric person x person indicator of the given (id, id) pairs."""
-    codes, n = vocab.people, len(vocab.people)
+def _relation(people: Sequence[Participant], vocab: Vocabulary, field: str) -> Relation:
+    """``preferred`` or ``avoid`` as person codes (ids resolved at intake)."""
+    codes = vocab.people
+    ends = [(codes[key(p.id)], codes[key(other)]) for p in people for other in getattr(p, field)
+            if key(other) in codes]  # fmt: skip
+    return _ends(ends, len(codes))
+
+
+def _ends(ends: Sequence[tuple[int, int]], n_people: int) -> Relation:
+    a = np.array([x for x, _ in ends], dtype=np.int64)
+    b = np.array([y for _, y in ends], dtype=np.int64)
+    return Relation(a, b, n_people)
+
+
+def _pairs(vocab: Vocabulary, pairs: Sequence[tuple[str, str]]) -> Relation:
+    """The given (id, id) pairs, both ways round."""
+    codes = vocab.people
     ends = [(codes[key(a)], codes[key(b)]) for a, b in pairs if key(a) in codes and key(b) in codes]
-    rows = [a for a, b in ends] + [b for a, b in ends]
-    cols = [b for a, b in ends] + [a for a, b in ends]
-    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    return _ends(ends, len(codes)).both_ways()
 
 
 @dataclass(frozen=True)
@@ -319,8 +362,7 @@ class Scorer:
         self.vocab = Vocabulary.of(people)
         self.left = encode(left, self.vocab, config)
         self.right = encode(right, self.vocab, config)
-        self.avoid = _relation(people, self.vocab, "avoid")
-        self.avoid = (self.avoid + self.avoid.T).tocsr()
+        self.avoid = _relation(people, self.vocab, "avoid").both_ways()
         self.preferred = _relation(people, self.vocab, "preferred")
         # Pairs never to make: made by an earlier track (the same two people are never
         # paired twice), forbidden by the coordinator, or made in an earlier round.
@@ -352,10 +394,10 @@ class Scorer:
         out["manager"] = (L.manager[rows, None] == R.person[None, :]) | (
             R.manager[None, :] == person_l
         )
-        out["avoid"] = self.avoid[L.person[rows]][:, R.person].toarray() > 0
+        out["avoid"] = self.avoid.mask(L.person[rows], R.person)
         for name, pairs in self.pair_rules.items():
-            if pairs.nnz:
-                out[name] = pairs[L.person[rows]][:, R.person].toarray() > 0
+            if len(pairs):
+                out[name] = pairs.mask(L.person[rows], R.person)
         fl, fr = L.format[rows, None], R.format[None, :]
         loc_l, loc_r = L.location[rows, None], R.location[None, :]
         same_place = (loc_l == loc_r) & (loc_l >= 0)
@@ -404,8 +446,8 @@ class Scorer:
         out[2] = lookup(t.department, t.dep_left, t.dep_right)
         out[2] += lookup(t.location, t.loc_left, t.loc_right)
         out[3] = lookup(t.overlap, t.off_left, t.off_right)
-        asked = self.preferred[L.person[rows]][:, R.person].toarray() > 0
-        asked_by_mentor = self.preferred[R.person][:, L.person[rows]].toarray().T > 0
+        asked = self.preferred.mask(L.person[rows], R.person)
+        asked_by_mentor = self.preferred.reversed().mask(L.person[rows], R.person)
         if self.symmetric:
             out[4] = (asked.astype(np.float32) + asked_by_mentor) / 2
         else:
@@ -417,8 +459,8 @@ class Scorer:
         the people someone named as preferred first, then everyone by score (both in
         [0, 1], for stable matching)."""
         mine, theirs = self.left.person[left], self.right.person[right]
-        asked = np.asarray(self.preferred[mine, theirs]).ravel() > 0
-        asked_back = np.asarray(self.preferred[theirs, mine]).ravel() > 0
+        asked = self.preferred.contains(mine, theirs)
+        asked_back = self.preferred.contains(theirs, mine)
         half = np.asarray(score, dtype=np.float64) / 2
         return half + 0.5 * asked, half + 0.5 * asked_back
 
