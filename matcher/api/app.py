@@ -140,9 +140,15 @@ def _validation_issues(exc: RequestValidationError) -> list[dict[str, Any]]:
     return issues_json(issues)
 
 
+#: FastAPI documents its own 422 body for routes with parameters; ours is ``ErrorResponse``.
+_FASTAPI_422 = "#/components/schemas/HTTPValidationError"
+_OUR_422 = "#/components/schemas/ErrorResponse"
+
+
 def _openapi_with_bodies(app: FastAPI) -> Callable[[], dict[str, Any]]:
     """FastAPI's schema plus the models of bodies a route reads itself (``MatchRequest``,
-    which ``POST /v1/match`` validates straight from its bytes)."""
+    which ``POST /v1/match`` validates straight from its bytes), with every 422 in the
+    shape ``invalid_request`` gives it (schemathesis found the default one documented)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -156,10 +162,24 @@ def _openapi_with_bodies(app: FastAPI) -> Callable[[], dict[str, Any]]:
             known = schema.setdefault("components", {}).setdefault("schemas", {})
             for name, model in defs.get("$defs", {}).items():
                 known.setdefault(name, model)
+            _located_422s(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     return openapi
+
+
+def _located_422s(schema: dict[str, Any]) -> None:
+    """Point every operation's 422 at ``ErrorResponse`` and drop FastAPI's own models."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            content = operation.get("responses", {}).get("422", {}).get("content", {})
+            body = content.get("application/json", {})
+            if body.get("schema", {}).get("$ref") == _FASTAPI_422:
+                body["schema"] = {"$ref": _OUR_422}
+    known = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        known.pop(name, None)
 
 
 def app_from_env() -> FastAPI:

@@ -407,8 +407,31 @@ def validation_issues(
     return issues
 
 
+#: The largest count (capacity, demand, commitments, places per kind) a person may give
+#: as JSON: far beyond any program, and small enough that every sum stays exact in 64-bit
+#: integers (schemathesis sent a demand of 2e36, which overflowed the solver's arrays).
+MAX_COUNT = 1_000_000
+
+
+def _counts(person: Participant) -> dict[str, int]:
+    counts = {
+        name: value
+        for name, value in (
+            ("capacity", person.capacity),
+            ("demand", person.demand),
+            ("commitments", person.commitments),
+            ("seniority", person.seniority),
+        )
+        if value is not None
+    }
+    counts |= {f"category_demand.{k}": v for k, v in person.category_demand.items()}
+    counts |= {f"category_capacity.{k}": v for k, v in person.category_capacity.items()}
+    return counts
+
+
 def check_people(people: Sequence[Participant], limits: Limits) -> None:
-    """The participant limit and unique ids (case-insensitive, as intake compares)."""
+    """The participant limit, unique ids (case-insensitive, as intake compares) and
+    counts in 0..``MAX_COUNT`` (intake caps a survey's; JSON people skip intake)."""
     problems: list[Issue] = []
     if len(people) > limits.max_participants:
         problems.append(issue(
@@ -424,6 +447,13 @@ def check_people(people: Sequence[Participant], limits: Limits) -> None:
                 value=person.id, message="duplicate id: every participant needs their own",
             ))  # fmt: skip
         seen.add(person.id.casefold())
+        for field, value in _counts(person).items():
+            if not 0 <= value <= MAX_COUNT:
+                problems.append(Issue(
+                    severity=Severity.ERROR, file="request body",
+                    column=f"participants[{index}].{field}", value=str(value),
+                    message=f"expected a whole number from 0 to {MAX_COUNT}",
+                ))  # fmt: skip
     if problems:
         raise InputError(problems)
 

@@ -79,6 +79,9 @@ BUSY_SYNC: Responses = {
 SOLVER_DIED: Responses = {
     503: {"model": ErrorResponse, "description": "A solver process died: see Retry-After."}
 }
+MALFORMED: Responses = {
+    400: {"model": ErrorResponse, "description": "The multipart body cannot be parsed."}
+}
 TOO_LARGE: Responses = {
     413: {"model": ErrorResponse, "description": "Request body over the size limit."}
 }
@@ -240,6 +243,7 @@ ObjectiveField = Annotated[
             "description": "The result as JSON, or pairs.csv with `Accept: text/csv`.",
             "content": {"text/csv": {"example": "cohort_id,track,mentor_id,...\r\n"}},
         },
+        **MALFORMED,
         **BAD_INPUT,
         **BUSY_SYNC,
         **TOO_LARGE,
@@ -343,6 +347,7 @@ NOT_READY: Responses = {
     response_model=RunCreated,
     tags=["runs"],
     responses={
+        **MALFORMED,
         **BAD_INPUT,
         **TOO_LARGE,
         503: {"model": ErrorResponse, "description": "Queue full: see Retry-After."},
