@@ -3,11 +3,12 @@ input (the message names file, row and column), 2 usage errors."""
 
 from __future__ import annotations
 
+import functools
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, ParamSpec
 
 import typer
 
@@ -72,6 +73,28 @@ def _with_objective(program: ProgramConfig, objective: str | None) -> ProgramCon
 
 def _err(text: str) -> None:
     typer.echo(text, err=True)
+
+
+#: Exit code of a run stopped by Ctrl-C (SIGINT), as shells report an interrupted command.
+INTERRUPTED = 130
+
+P = ParamSpec("P")
+
+
+def _interruptible(command: Callable[P, None]) -> Callable[P, None]:
+    """Ctrl-C during a command that writes results: one plain line and exit 130 instead
+    of click's bare "Aborted!" and exit 1 (our bad-input code). Nothing is half-written:
+    ``write_results`` removes its staging folder on the way out."""
+
+    @functools.wraps(command)
+    def interruptible(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except KeyboardInterrupt:
+            _err("interrupted: nothing written; earlier results are untouched")
+            raise typer.Exit(INTERRUPTED) from None
+
+    return interruptible
 
 
 def _load_config(path: Path | None) -> ProgramConfig:
@@ -184,6 +207,7 @@ def _print_summary(result: MatchResult, files: int, warnings: int, written: list
 
 
 @app.command()
+@_interruptible
 def run(
     surveys: Surveys,
     config: ConfigOption = None,
@@ -301,6 +325,7 @@ def explain(
 
 
 @app.command()
+@_interruptible
 def rematch(
     results: Annotated[Path, typer.Argument(help="A results folder written by `run`.")],
     changes: Annotated[
@@ -358,6 +383,7 @@ def rematch(
 
 
 @app.command()
+@_interruptible
 def frontier(
     surveys: Surveys,
     config: ConfigOption = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import json
 import os
@@ -283,7 +284,11 @@ def write_results(out_dir: Path, files: dict[str, str] | dict[str, str | bytes])
             f"{out_dir} holds files cohort-match did not write; choose an empty or new folder"
         )
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    _restore_retired(out_dir)
+    _remove_stale_staging(out_dir)
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{out_dir.name}.{STAGING}-{os.getpid()}-", dir=out_dir.parent)
+    )
     try:
         ordered = sorted(files, key=lambda name: name == MARKER)  # the marker last
         for name in ordered:
@@ -293,17 +298,77 @@ def write_results(out_dir: Path, files: dict[str, str] | dict[str, str | bytes])
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-        if out_dir.exists():
-            retired = out_dir.parent / f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}"
+        if not out_dir.exists():
+            staging.rename(out_dir)
+        elif _exchange(staging, out_dir):
+            shutil.rmtree(staging, ignore_errors=True)  # now holds the previous results
+        else:
+            retired = out_dir.parent / f".{out_dir.name}.{RETIRED}-{uuid.uuid4().hex[:8]}"
             out_dir.rename(retired)
             staging.rename(out_dir)
             shutil.rmtree(retired, ignore_errors=True)
-        else:
-            staging.rename(out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return [out_dir / name for name in files]
+
+
+#: Hidden folders beside a results folder: a run's files while it writes them, and (where
+#: the two folders cannot be exchanged in one step) the previous results being replaced.
+STAGING = "staging"
+RETIRED = "old"
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one step (Linux ``renameat2(RENAME_EXCHANGE)``), so a kill at
+    any moment leaves either the previous results or the new ones in place, never
+    neither; False where the system cannot, and the caller renames twice instead."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return bool(done == 0)
+
+
+def _dead(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _remove_stale_staging(out_dir: Path) -> None:
+    """Remove what killed runs left while writing into ``out_dir`` (a staging folder
+    whose process is gone), so interrupted runs do not pile up hidden copies."""
+    for path in out_dir.parent.glob(f".{glob.escape(out_dir.name)}.{STAGING}-*-*"):
+        pid = path.name.removeprefix(f".{out_dir.name}.{STAGING}-").split("-", 1)[0]
+        if pid.isdigit() and _dead(int(pid)) and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _restore_retired(out_dir: Path) -> None:
+    """Where a run was killed between its two renames (no exchange), the previous results
+    wait in a retired folder and ``out_dir`` is gone: put them back first."""
+    if out_dir.exists():
+        return
+    retired = [
+        p
+        for p in out_dir.parent.glob(f".{glob.escape(out_dir.name)}.{RETIRED}-*")
+        if (p / MARKER).exists()
+    ]
+    if retired:
+        max(retired, key=lambda p: p.stat().st_mtime).rename(out_dir)
 
 
 #: The run's inputs, so that `cohort-match explain` can re-solve from a results folder.
