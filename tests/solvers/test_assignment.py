@@ -16,8 +16,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
 
+import solvers.greedy as greedy_module
 from solvers import (
     ASSIGNMENT_METHODS,
     SCORE_SCALE,
@@ -320,6 +322,34 @@ def test_method_contract(method: str, instance: Instance) -> None:
 
     again = solve_assignment(instance.problem, method)
     np.testing.assert_array_equal(again.chosen_arcs, solution.chosen_arcs)
+
+
+@CONTRACT
+@given(
+    instance=random_instances(
+        max_left=12, max_right=8, demand=(0, 3), capacity=(0, 4), min_nodes=0
+    ),
+    chunk=st.integers(1, 7),
+)
+def test_greedy_chunks_choose_what_one_arc_at_a_time_chooses(
+    instance: Instance, chunk: int
+) -> None:
+    """Dropping a chunk's arcs whose ends were full at its start changes nothing: the
+    same arcs as the literal loop, whatever the chunk size."""
+    problem = instance.problem
+    order = np.argsort(-problem.integer_weights(), kind="stable")
+    left, right = problem.left_demand.copy(), problem.right_capacity.copy()
+    literal = []
+    for k in order.tolist():
+        i, j = problem.arc_left[k], problem.arc_right[k]
+        if left[i] > 0 and right[j] > 0:
+            left[i] -= 1
+            right[j] -= 1
+            literal.append(k)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(greedy_module, "_CHUNK", chunk)
+        chosen = solve_greedy(problem).chosen_arcs
+    assert sorted(chosen.tolist()) == sorted(literal)
 
 
 @CONTRACT
