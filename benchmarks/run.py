@@ -21,9 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.report import render_report
+from benchmarks.report import render_report, scaling_png
 from matcher.config import ProgramConfig
-from matcher.sample import SampleStyle, config_toml, survey_csv
 from solvers import ASSIGNMENT_METHODS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,16 +171,16 @@ def _cpu_model() -> str:
 
 
 def generate(mentees: int, mentors: int, seed: int) -> Path:
-    """Write the survey CSV (and the shared config) into the work folder."""
+    """Write a calibrated population (``benchmarks.population``: scarce experts, a
+    seniority pyramid, countries from the Stack Overflow survey) as a survey CSV, and
+    its config as the shared ``program.toml``, into the work folder."""
+    from benchmarks import population
+
     WORK.mkdir(parents=True, exist_ok=True)
-    config = WORK / "program.toml"
-    config.write_text(config_toml(SampleStyle.GOOGLE), encoding="utf-8")
     path = WORK / f"survey-{mentees}x{mentors}-seed{seed}.csv"
     tick = time.perf_counter()
-    path.write_text(
-        survey_csv(mentees=mentees, mentors=mentors, seed=seed, other_tracks=False),
-        encoding="utf-8",
-    )
+    _, config = population.write_csv(population.generate(mentees, mentors, seed), path)
+    config.replace(WORK / "program.toml")
     log(f"survey {mentees} x {mentors} (seed {seed}) -> {path.relative_to(ROOT)} "
         f"in {time.perf_counter() - tick:.1f} s")  # fmt: skip
     return path
@@ -238,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         "--scaling",
         type=lambda text: [float(f) for f in text.split(",") if f.strip()],
         default=None,
-        help="Size fractions for the memory-scaling sweep, one run each (default 0.25,0.5; "
+        help="Size fractions for the scaling sweep, one run each (default 0.1,0.25,0.5; "
         "empty string to skip).",
     )
     parser.add_argument("--timeout", type=float, default=900.0, help="Seconds per process.")
@@ -255,13 +254,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.from_raw is not None:
         out_path: Path = args.out or ROOT / "benchmarks" / "RESULTS.md"
-        out_path.write_text(render_report(load(args.from_raw)), encoding="utf-8")
+        bench_raw = load(args.from_raw)
+        out_path.write_text(render_report(bench_raw), encoding="utf-8")
+        out_path.with_name("scaling.png").write_bytes(scaling_png(bench_raw))
         log(f"wrote {out_path} from {args.from_raw}")
         return 0
     if args.quick:
         args.mentees, args.mentors, args.repeats = 1_000, 200, 1
         args.scaling = [0.5] if args.scaling is None else args.scaling
-    scaling: list[float] = [0.25, 0.5] if args.scaling is None else args.scaling
+    scaling: list[float] = [0.1, 0.25, 0.5] if args.scaling is None else args.scaling
     out: Path = args.out or (
         WORK / "RESULTS-quick.md" if args.quick else ROOT / "benchmarks" / "RESULTS.md"
     )
@@ -297,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     bench.elapsed = time.perf_counter() - tick
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_report(bench), encoding="utf-8")
+    plot = out.with_name("scaling.png" if not args.quick else "scaling-quick.png")
+    plot.write_bytes(scaling_png(bench))
     raw = WORK / ("raw-quick.json" if args.quick else "raw.json")
     save(bench, raw)
     log(f"wrote {out} (raw records: {raw}) after {bench.elapsed:.0f} s")

@@ -1,0 +1,29 @@
+"""The end-to-end benchmark's harness: ``python -m benchmarks.run --quick`` generates a
+calibrated population, runs every method in fresh processes and writes its report, the
+growth exponents and the scaling plot."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_run_writes_report_exponents_and_plot(tmp_path: Path) -> None:
+    out = tmp_path / "RESULTS.md"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--scaling", "0.25,0.5",
+         "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = out.read_text(encoding="utf-8")
+    assert "benchmarks.population.generate(1000, 200, seed=0)" in report
+    assert "## Targets: <= 5 s end to end and <= 1 GB peak" in report
+    assert "- `pruned_flow`: time ~ n^" in report
+    assert "from 300 to 1,200 people" in report
+    png = (tmp_path / "scaling-quick.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    assert len(png) > 10_000
