@@ -208,7 +208,7 @@ def topic_balance(
     pair_right: Ints,
 ) -> list[TopicBalance]:
     """Per goal topic: askers wanting it, offerers knowing it, their places, askers whose
-    match covers it. Sparse products, linear in people x topics listed.
+    match covers it. People x goal topics as boolean arrays (goal topics are few).
 
     ``capacity`` is each offerer's places in this track; ``pair_left/right`` the pairs made.
     """
@@ -219,27 +219,22 @@ def topic_balance(
     if not names:
         return []
     code = {k: n for n, k in enumerate(names)}
-
-    def indicator(rows: list[list[int]]) -> sp.csr_matrix:
-        indptr = np.cumsum([0, *(len(r) for r in rows)])
-        indices = np.array([c for r in rows for c in r], dtype=np.int64)
-        return sp.csr_matrix(
-            (np.ones(indices.shape[0]), indices, indptr), shape=(len(rows), len(code))
-        )
-
-    wants = indicator([sorted({code[key(g)] for g in p.goals}) for p in askers])
-    knows = indicator(
-        [sorted({code[key(e.topic)] for e in p.expertise if key(e.topic) in code})
-         for p in offerers]
-    )  # fmt: skip
-    matched = sp.csr_matrix(
-        (np.ones(pair_left.shape[0]), (pair_left, pair_right)), shape=(len(askers), len(offerers))
-    )
-    demand = np.asarray(wants.sum(axis=0)).ravel()
-    offering = np.asarray(knows.sum(axis=0)).ravel()
-    places = np.asarray(knows.T @ capacity.astype(np.float64)).ravel()
-    taught = (matched @ knows) > 0  # asker x topic: some partner knows it
-    covered = np.asarray(wants.multiply(taught).sum(axis=0)).ravel()
+    wants = np.zeros((len(askers), len(code)), dtype=bool)
+    rows, cols = zip(*((i, code[key(g)]) for i, p in enumerate(askers) for g in p.goals),
+                     strict=True)  # fmt: skip
+    wants[list(rows), list(cols)] = True
+    knows = np.zeros((len(offerers), len(code)), dtype=bool)
+    known = [(j, code[k]) for j, p in enumerate(offerers) for e in p.expertise
+             if (k := key(e.topic)) in code]  # fmt: skip
+    if known:
+        at, topic = zip(*known, strict=True)
+        knows[list(at), list(topic)] = True
+    demand = wants.sum(axis=0)
+    offering = knows.sum(axis=0)
+    places = capacity.astype(np.int64) @ knows
+    taught = np.zeros_like(wants)  # asker x topic: some partner knows it
+    np.logical_or.at(taught, pair_left, knows[pair_right])
+    covered = (wants & taught).sum(axis=0)
     keys = list(names)
     order = sorted(range(len(code)), key=lambda t: (-demand[t], keys[t]))
     topics = list(names.values())
@@ -640,8 +635,10 @@ def find_fixes(solved: SolvedTrack, misses: NearMisses) -> list[Fix]:
     Each is exact: single-unit changes (+1 capacity, one rule waived for one person) are
     read off the base assignment's residual graph when it is a proven maximum flow (the
     count equals a re-solve's; the person named is the one a shortest augmenting path
-    places), the rest are re-solved. At most ``diagnosis.max_variations`` re-solves of
-    this track and as many fixes listed.
+    places), several-unit ones are one max flow on that residual graph, and the rest
+    (when the base is not a proven maximum flow) are re-solved. At most
+    ``diagnosis.max_variations`` max flows or re-solves of this track, and as many fixes
+    listed.
     """
     limit = solved.config.diagnosis.max_variations
     if limit == 0 or solved.grouped is not None:
@@ -651,8 +648,14 @@ def find_fixes(solved: SolvedTrack, misses: NearMisses) -> list[Fix]:
         return []
     fixes: list[tuple[int, int, Fix]] = []
     resolved = 0
-    for order, variation in enumerate(_variations(solved, misses, _reach(solved))):
-        if variation.added is not None:
+    reach = _reach(solved)
+    for order, variation in enumerate(_variations(solved, misses, reach)):
+        if variation.added is not None and reach is not None:
+            # Every augmenting path ends in the base residual graph after its last new
+            # arc: with no new arc into an offerer that reaches the sink, nothing moves.
+            if resolved >= limit or not reach.to_sink[variation.added.right].any():
+                continue
+            resolved += 1
             placed, gained_at = _augmented(solved, variation.added)
             if placed > 0:
                 fixes.append((-placed, order, Fix(
