@@ -5,7 +5,8 @@ from concurrent clients; p50/p90/p99 latency, throughput and errors.
 (``matcher.sample.write_sample``), reads it with the written config and sends the people
 and the config as JSON in two shapes: *mentoring program* (``tracks.order =
 ["mentoring"]``) and *every track* (the sample config as written). For each server setup
-(``--processes 1`` and ``2``; 2 workers each, ``--max-queue 64``, a fresh SQLite file) it
+(``--processes 0``: solving on the server's worker threads, and ``--processes 2``: two
+solver processes fed from one queue; 2 workers, ``--max-queue 64``, a fresh SQLite file) it
 starts ``cohort-match serve`` on a free loopback port, waits for ``/healthz``, warms up,
 measures one request alone (a sequential baseline), then runs a closed loop: ``--clients``
 tasks on one ``httpx.AsyncClient`` each send the next request as soon as their last one
@@ -725,7 +726,10 @@ def render(bench: Bench) -> str:
         f"`cohort-match serve --port PORT --database-url sqlite:///TMP/runs.db --workers "
         f"{WORKERS} --max-queue {MAX_QUEUE} --processes P` on 127.0.0.1, started afresh "
         "for every request shape and setup (uvicorn's defaults otherwise, access log "
-        "included). The client is one `httpx.AsyncClient` (HTTP/1.1, keep-alive, up to "
+        "included). *processes* 0: one server process solves on its worker threads; P > 0: "
+        "the server process hands each match to P spawned solver processes fed from one "
+        "queue (the request body in, the response body out). The client is one "
+        "`httpx.AsyncClient` (HTTP/1.1, keep-alive, up to "
         f"{a['clients']} connections) in this process. Per setup: one checked request, "
         f"{a['warmup']} warm-up requests at {a['clients']} clients (excluded), then "
         f"*one alone*: {a['sequential']} requests one after another, then the closed loop: "
