@@ -4,6 +4,7 @@ pipeline out; located 422s, size and capacity limits, stored runs and their roun
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import warnings
@@ -557,16 +558,28 @@ def test_solver_processes_answer_as_the_threads_do(store: Store, client: TestCli
         assert malformed.json()["detail"][0]["file"] == "request body"
 
 
-def test_a_solver_process_that_dies_is_a_503_and_replaced(store: Store) -> None:
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_solver_process_that_dies_is_a_503_and_replaced(store: Store, tmp_path: Path) -> None:
     """A solver process killed mid-request (as the kernel's OOM killer would): that
     request gets a 503 with Retry-After, never a hang, and the next one is served."""
     import multiprocessing
-    import os
     import signal
 
-    body = sample_body()
+    from matcher.sample import write_sample
+
+    survey_path, config_path = write_sample(tmp_path / "big.csv", size=3000, seed=1)
+    config = ProgramConfig.load(config_path)
+    people = load_survey([survey_path], config).participants
+    body = {"participants": [p.model_dump(mode="json") for p in people],
+            "config": config.model_dump(mode="json")}  # fmt: skip
     with make_client(store, processes=1, retry_after=3) as isolated:
-        before = {p.pid for p in multiprocessing.active_children()}
+        solvers = [p for p in multiprocessing.active_children() if p.pid is not None]
+        assert solvers, "no solver process found"
+        idle = {p.pid: _cpu_seconds(p.pid) for p in solvers if p.pid is not None}
         outcome: dict[str, httpx.Response] = {}
 
         def send() -> None:
@@ -574,16 +587,19 @@ def test_a_solver_process_that_dies_is_a_503_and_replaced(store: Store) -> None:
 
         sender = threading.Thread(target=send)
         sender.start()
-        time.sleep(0.3)  # the sample takes about a second to match
-        solvers = [p for p in multiprocessing.active_children() if p.pid in before]
-        assert solvers, "no solver process found"
-        for process in solvers:
-            assert process.pid is not None
-            os.kill(process.pid, signal.SIGKILL)
+        # Kill once a solver process is busy with it (3,000 people take seconds).
+        deadline = time.monotonic() + 30
+        busy: list[int] = []
+        while not busy and time.monotonic() < deadline:
+            time.sleep(0.02)
+            busy = [pid for pid, cpu in idle.items() if _cpu_seconds(pid) > cpu + 0.2]
+        assert busy, "no solver process took up the request"
+        for pid in busy:
+            os.kill(pid, signal.SIGKILL)
         sender.join(timeout=30)
         died = outcome["response"]
         assert died.status_code == 503, died.text
         assert died.headers["Retry-After"] == "3"
         assert "solver process" in died.json()["detail"]
-        again = isolated.post("/v1/match", json=body)
+        again = isolated.post("/v1/match", json=sample_body())
         assert again.status_code == 200, again.text
