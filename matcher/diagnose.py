@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -403,10 +404,19 @@ class _Variation:
 
     kind: str
     change: str
-    problem: AssignmentProblem | None = None
+    #: Builds the variation's problem when it is re-solved: never all held at once (each
+    #: is a copy of the track's arcs, 200 MB at 10,000 x 2,000).
+    problem: Callable[[], AssignmentProblem] | None = None
     start: int = -1
     #: Arcs to add, counted on the residual graph (``_augmented``) instead of re-solved.
     added: NearMisses | None = None
+
+
+def _raised(problem: AssignmentProblem, j: int) -> AssignmentProblem:
+    """The problem with one more place at offerer ``j``."""
+    capacity = problem.right_capacity.copy()
+    capacity[j] += 1
+    return replace(problem, right_capacity=capacity)
 
 
 def _with_arcs(problem: AssignmentProblem, misses: NearMisses) -> AssignmentProblem:
@@ -556,7 +566,7 @@ def _variations(solved: SolvedTrack, misses: NearMisses, reach: _Reach | None) -
         rule_wide.append(
             _Variation("relax_rule", change, added=these)
             if reach is not None
-            else _Variation("relax_rule", change, problem=_with_arcs(problem, these))
+            else _Variation("relax_rule", change, problem=partial(_with_arcs, problem, these))
         )
     # +1 place for each full offerer eligible for someone short, most such people first.
     full = (got_right >= problem.right_capacity) & (solved.offered > 0)
@@ -580,13 +590,7 @@ def _variations(solved: SolvedTrack, misses: NearMisses, reach: _Reach | None) -
         if reach is not None:
             raises.append(_Variation("raise_capacity", change, start=int(reach.start[j])))
             continue
-        capacity = problem.right_capacity.copy()
-        capacity[j] += 1
-        raises.append(_Variation("raise_capacity", change, problem=AssignmentProblem(
-            left_demand=problem.left_demand, right_capacity=capacity, arc_left=problem.arc_left,
-            arc_right=problem.arc_right, arc_weight=problem.arc_weight,
-            objective=problem.objective,
-        )))  # fmt: skip
+        raises.append(_Variation("raise_capacity", change, problem=partial(_raised, problem, j)))
     # One rule waived for one person: people with the most partners it opens first.
     room = problem.left_demand - got_left
     pair_key = misses.left * len(RULES) + misses.rule
@@ -617,7 +621,9 @@ def _variations(solved: SolvedTrack, misses: NearMisses, reach: _Reach | None) -
         if reach is not None:
             waives.append(_Variation("relax_rule", change, added=these))
         else:
-            waives.append(_Variation("relax_rule", change, problem=_with_arcs(problem, these)))
+            waives.append(
+                _Variation("relax_rule", change, problem=partial(_with_arcs, problem, these))
+            )
     return [*rule_wide, *_interleave(raises, waives)]
 
 
@@ -673,11 +679,12 @@ def find_fixes(solved: SolvedTrack, misses: NearMisses) -> list[Fix]:
         if resolved >= limit:
             continue
         resolved += 1
-        solution = solved.solve(variation.problem)
+        changed = variation.problem()
+        solution = solved.solve(changed)
         placed = solution.assigned - solved.solution.assigned
         if placed <= 0:
             continue
-        got = solved.got_left(solution, variation.problem)
+        got = solved.got_left(solution, changed)
         gained = [solved.askers[i].id for i in np.flatnonzero(got > base).tolist()]
         lost = [solved.askers[i].name for i in np.flatnonzero(got < base).tolist()]
         change = variation.change
