@@ -162,7 +162,11 @@ TieDirection = Literal["different", "same", "ignore"]
 class Scoring(_Strict):
     preferred_gap: int = Field(2, description="Ideal levels between mentor and mentee.")
     gap_tolerance: float = Field(
-        3.0, gt=0, description="Levels away from the ideal at which seniority fit reaches 0."
+        3.0,
+        ge=0.01,
+        le=1000,
+        description="Levels away from the ideal at which seniority fit reaches 0 "
+        "(0.01-1000: smaller would overflow the division, larger makes every gap fit).",
     )
     department: TieDirection = "different"
     location: TieDirection = "different"
