@@ -246,9 +246,41 @@ def excerpt(outcome: Outcome, files: Sequence[Path], limit: int = 110) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
-def main() -> None:
+@dataclass
+class CorpusReport:
+    """The corpus run: the markdown table and the counts a report quotes."""
+
+    table: list[str]
+    cases: int
+    committed: int
+    generated: int
+    outcomes: Counter[str]
+    tracebacks: int
+    failing: list[tuple[str, list[str]]]
+    seconds: float
+
+    def summary(self) -> list[str]:
+        lines = [
+            f"- cases: {self.cases} ({self.committed} committed files, {self.generated} "
+            "written at run time)",
+            "- outcomes (validate): "
+            + ", ".join(f"{k}: {n}" for k, n in sorted(self.outcomes.items())),
+            f"- tracebacks: {self.tracebacks}",
+            f"- cases not as the manifest says: {len(self.failing)}",
+        ]
+        lines += [f"  - `{case_id}`: {'; '.join(problems)}" for case_id, problems in self.failing]
+        lines.append(f"- time: {self.seconds:.1f} s for {2 * self.cases} commands")
+        return lines
+
+
+def run_corpus() -> CorpusReport:
+    """Every case through ``validate`` and ``run``, checked against the manifest."""
     cases = load_cases()
     outcomes: list[tuple[Outcome, Outcome, list[str]]] = []
+    table = [
+        "| case | what it is | outcome | exit (validate / run) | message |",
+        "|---|---|---|---|---|",
+    ]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="hardening-") as tmp:
         workdir = Path(tmp)
@@ -257,30 +289,26 @@ def main() -> None:
             problems = check(validate, workdir) + check(run, workdir)
             files, config = inputs(case, workdir)
             outcomes.append((validate, run, problems))
-            print_row = (
+            table.append(
                 f"| `{case.id}` | {case.what} | {kind(validate)} | {validate.exit_code} / "
                 f"{run.exit_code} | {excerpt(validate, [*files, config])} |"
             )
-            if len(outcomes) == 1:
-                print("| case | what it is | outcome | exit (validate / run) | message |")
-                print("|---|---|---|---|---|")
-            print(print_row)
-    elapsed = time.perf_counter() - started
-    kinds = Counter(kind(v) for v, _, _ in outcomes)
-    tracebacks = sum(v.traceback + r.traceback for v, r, _ in outcomes)
-    failing = [(v.case.id, p) for v, _, p in outcomes if p]
-    named = {f for case in cases for f in case.files} | {c.config for c in cases}
     committed = sum(1 for p in CORPUS.iterdir() if p.name not in ("generate.py", "MANIFEST.toml"))
-    print()
-    print(f"- cases: {len(cases)} ({committed} committed files, "
-          f"{sum(1 for c in cases if c.generate)} written at run time); inputs named: "
-          f"{len(named)}")  # fmt: skip
-    print("- outcomes (validate): " + ", ".join(f"{k}: {n}" for k, n in sorted(kinds.items())))
-    print(f"- tracebacks: {tracebacks}")
-    print(f"- cases not as the manifest says: {len(failing)}")
-    for case_id, problems in failing:
-        print(f"  - `{case_id}`: {'; '.join(problems)}")
-    print(f"- time: {elapsed:.1f} s for {2 * len(cases)} commands")
+    return CorpusReport(
+        table=table,
+        cases=len(cases),
+        committed=committed,
+        generated=sum(1 for c in cases if c.generate),
+        outcomes=Counter(kind(v) for v, _, _ in outcomes),
+        tracebacks=sum(v.traceback + r.traceback for v, r, _ in outcomes),
+        failing=[(v.case.id, p) for v, _, p in outcomes if p],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def main() -> None:
+    report = run_corpus()
+    print("\n".join([*report.table, "", *report.summary()]))
 
 
 if __name__ == "__main__":
