@@ -464,8 +464,10 @@ def scaling_png(bench: Bench) -> bytes:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
+    sizes = sorted({p[0] for method in bench.methods for p in _points(bench, method)})
     for method in bench.methods:
         points = _points(bench, method)
         if not points:
@@ -476,6 +478,11 @@ def scaling_png(bench: Bench) -> bytes:
     for axis, title, unit in ((left, "End to end", "seconds"), (right, "Peak memory", "GB")):
         axis.set_xscale("log")
         axis.set_yscale("log")
+        axis.set_xticks(sizes, [f"{n:,}" for n in sizes])  # the sizes measured
+        axis.xaxis.set_minor_formatter(NullFormatter())
+        axis.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        axis.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        axis.yaxis.set_minor_formatter(NullFormatter())
         axis.set_xlabel("people (mentees + mentors)")
         axis.set_ylabel(unit)
         axis.set_title(title)
