@@ -378,6 +378,10 @@ class Scorer:
         self.weights = _weights(config, self.disabled)
         self.tables = _Tables.build(self.left, self.right, config)
         self.expertise_t = np.ascontiguousarray(self.right.expertise.toarray().T, np.float32)
+        # Languages are few: dense people x languages, so a block's "shares a language" is
+        # one small matrix product, not a sparse product and conversion per block.
+        self.languages_left = self.left.languages.toarray().astype(np.float32)
+        self.languages_right_t = np.ascontiguousarray(self.right.languages.toarray().T, np.float32)
         if symmetric:
             self.goals_t = np.ascontiguousarray(self.right.goals.toarray().T, np.float32)
 
@@ -387,7 +391,7 @@ class Scorer:
         person_l = L.person[rows, None]
         out: dict[str, Bool] = {"same_person": person_l == R.person[None, :]}
         if rules.require_shared_language:
-            shared = (L.languages[rows] @ R.languages.T).toarray() > 0
+            shared = (self.languages_left[rows] @ self.languages_right_t) > 0
             has_l = np.diff(L.languages.indptr)[rows] > 0
             has_r = np.diff(R.languages.indptr) > 0
             out["no_shared_language"] = has_l[:, None] & has_r[None, :] & ~shared
