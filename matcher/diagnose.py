@@ -124,6 +124,9 @@ def _runs(rows: Ints, most: int) -> Iterator[slice]:
 def rule_masks(scorer: Scorer, rows: slice) -> tuple[dict[str, Bool], npt.NDArray[np.float32]]:
     """The scorer's rule masks for a block of rows, with ``min_score`` computed exactly as
     ``Scorer.candidates`` does (float32 sum), and the component values."""
+    if scorer.whole is not None:  # every row already scored in one block
+        whole_masks, whole_values = scorer.whole
+        return {k: v[rows] for k, v in whole_masks.items()}, whole_values[:, rows]
     masks = scorer.rules(rows)
     values = scorer.components(rows)
     w = [scorer.weights[c] for c in COMPONENTS]

@@ -30,6 +30,9 @@ RULES = (
 NEUTRAL = 0.5
 #: Pairs scored per block (block rows x all mentors), bounding scratch memory.
 BLOCK_PAIRS = 2_000_000
+#: Problems with at most this many pairs keep every row's masks and components from
+#: ``candidates`` (about 8 MB) so the diagnosis does not score its rows again.
+KEEP_WHOLE_BELOW = 250_000
 
 Bool = npt.NDArray[np.bool_]
 _T = TypeVar("_T", bound=np.generic)
@@ -377,6 +380,10 @@ class Scorer:
         self.disabled = _disabled(left, right, config)
         self.weights = _weights(config, self.disabled)
         self.tables = _Tables.build(self.left, self.right, config)
+        #: Rule masks and component values of every row, when ``candidates`` scored
+        #: them in one block (small problems, e.g. an API request): the diagnosis reads
+        #: its rows from here instead of scoring them again.
+        self.whole: tuple[dict[str, Bool], npt.NDArray[np.float32]] | None = None
         self.expertise_t = np.ascontiguousarray(self.right.expertise.toarray().T, np.float32)
         # Languages are few: dense people x languages, so a block's "shares a language" is
         # one small matrix product, not a sparse product and conversion per block.
@@ -487,6 +494,8 @@ class Scorer:
             for c in range(1, len(COMPONENTS)):
                 score += values[c] * np.float32(w[c])
             masks["min_score"] = score * 100 < self.config.rules.min_score - 1e-9
+            if n_left * n_right <= KEEP_WHOLE_BELOW:  # small: kept for the diagnosis
+                self.whole = (dict(masks), values)
             forbidden = np.zeros(score.shape, dtype=bool)
             for r, name in enumerate(RULES):
                 if name in masks:

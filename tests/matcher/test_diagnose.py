@@ -23,12 +23,13 @@ from matcher.diagnose import (
     _augmented,
     _reach,
     _with_arcs,
+    rule_masks,
     why_not,
 )
 from matcher.intake import Survey
 from matcher.models import MatchResult, MeetingFormat, Participant, Role
 from matcher.pipeline import RunOutput
-from matcher.scoring import Scorer
+from matcher.scoring import COMPONENTS, Scorer
 from solvers import SCORE_SCALE
 from tests.matcher.test_scoring import people, reference_rules, surveys
 
@@ -430,3 +431,33 @@ def test_why_not_peers_cost_equals_networkx(pool: list[Participant]) -> None:
     assert answer.filled_change == 2 * (rest_pairs + 1 - base_pairs)
     expected = 100 * (rest_total + pin - base_total) / SCORE_SCALE
     assert answer.total_change == pytest.approx(expected, abs=0.05)
+
+
+@settings(max_examples=30)
+@given(surveys(), st.data())
+def test_rows_read_from_the_kept_block_equal_rows_scored_again(
+    survey: tuple[list[Participant], list[Participant]], data: st.DataObject
+) -> None:
+    """Small problems keep ``candidates``' masks and components; the diagnosis reading a
+    block of rows from them gets what scoring those rows again gives (components up to
+    float32 rounding, which depends on the block's size: reading the kept block is the
+    more faithful, it is what the candidate graph was built from)."""
+    mentees, mentors = survey
+    scorer = Scorer(mentees, mentors, ProgramConfig.model_validate({"rules": {"min_score": 30}}))
+    scorer.candidates()
+    assert scorer.whole is not None
+    start = data.draw(st.integers(0, len(mentees) - 1))
+    stop = data.draw(st.integers(start + 1, len(mentees)))
+    kept_masks, kept_values = rule_masks(scorer, slice(start, stop))
+    whole, scorer.whole = scorer.whole, None
+    masks, values = rule_masks(scorer, slice(start, stop))
+    scorer.whole = whole
+    assert kept_masks.keys() == masks.keys()
+    for name, mask in masks.items():
+        if name != "min_score":
+            np.testing.assert_array_equal(kept_masks[name], mask, err_msg=name)
+    np.testing.assert_allclose(kept_values, values, atol=1e-6)
+    weights = np.array([scorer.weights[c] for c in COMPONENTS], dtype=np.float32)
+    total = np.tensordot(weights, kept_values, axes=1)
+    far = np.abs(total * 100 - 30) > 1e-3  # away from the threshold, no rounding flips it
+    np.testing.assert_array_equal(kept_masks["min_score"][far], masks["min_score"][far])
