@@ -33,7 +33,7 @@ from matcher.config import ProgramConfig
 from matcher.intake import Survey
 from matcher.models import Expertise, MeetingFormat, Participant, Role
 from matcher.output import neutralise
-from matcher.sample import ALSO_ANSWERS, FIRST, LAST, RANKS, ROLE_ANSWERS, Q
+from matcher.sample import ALSO_ANSWERS, FIRST, LAST, RANKS, ROLE_ANSWERS, Q, survey_tables
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -805,17 +805,10 @@ def config_toml(calibration: Calibration | None = None) -> str:
     """The program config for a generated population: its ladder, topics and the
     Google Forms columns ``write_csv`` writes (matcher/sample.py's questions)."""
     cal = calibration or load_calibration()
-    role_answers = "\n".join(
-        f'"{answer}" = {_toml_list(roles)}'
-        for answer, roles in [
-            (ROLE_ANSWERS["mentor"], ["mentor"]),
-            (ROLE_ANSWERS["mentee"], ["mentee"]),
-            (ROLE_ANSWERS["both"], ["mentor", "mentee"]),
-            *((ALSO_ANSWERS[r], [r]) for r in ALSO_ANSWERS),
-        ]
+    tables = survey_tables(
+        name_column=Q["name"], goal_columns=GOAL_COLUMNS, topics=cal.topics, commitments=False
     )
-    formats = "\n".join(f'"{FORMAT_ANSWER[f]}" = "{f.value}"' for f in MeetingFormat)
-    return f'''# Program config for a population from benchmarks/population.py (calibrated on the
+    return f"""# Program config for a population from benchmarks/population.py (calibrated on the
 # Stack Overflow 2023 slice; see benchmarks/CALIBRATION.md).
 name = "Calibrated benchmark programme"
 
@@ -823,33 +816,7 @@ name = "Calibrated benchmark programme"
 preset = "google"
 id = "email"
 
-[columns]
-name = "{Q["name"]}"
-roles = ["{Q["role"]}", "{Q["also"]}"]
-seniority = "{Q["grade"]}"
-department = "{Q["team"]}"
-location = "{Q["office"]}"
-timezone = "{Q["zone"]}"
-languages = "{Q["languages"]}"
-goals = {_toml_list(GOAL_COLUMNS)}
-expertise = "{Q["expertise"]}"
-capacity = "{Q["capacity"]}"
-format = "{Q["format"]}"
-preferred = "Is there anyone you would especially like"
-avoid = "Is there anyone you would rather NOT"
-manager = "{Q["manager"]}"
-
-[options]
-goals = {_toml_list(cal.topics)}
-expertise = {_toml_list(cal.topics)}
-roles = {_toml_list([*ROLE_ANSWERS.values(), *ALSO_ANSWERS.values()])}
-
-[answers.roles]
-{role_answers}
-
-[answers.format]
-{formats}
-
+{tables}
 [seniority]
 ladder = {_toml_list(cal.ladder)}
 
@@ -860,7 +827,7 @@ default_demand = 1
 [rules]
 min_seniority_gap = 1
 require_shared_language = true
-'''
+"""
 
 
 def program_config(calibration: Calibration | None = None) -> ProgramConfig:

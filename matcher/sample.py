@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -433,6 +434,53 @@ def _toml_list(values: list[str]) -> str:
     return "[" + ", ".join(f'"{v}"' for v in values) + "]"
 
 
+def survey_tables(
+    *,
+    name_column: str,
+    goal_columns: Sequence[str],
+    topics: Sequence[str],
+    commitments: bool = True,
+) -> str:
+    """The ``[columns]``, ``[options]`` and ``[answers]`` tables that read a survey asked
+    with this module's questions (also what ``benchmarks.population`` writes)."""
+    commitments_line = f'commitments = "{Q["commitments"]}"\n' if commitments else ""
+    return f'''[columns]
+name = "{name_column}"
+roles = ["{Q["role"]}", "{Q["also"]}"]
+{commitments_line}seniority = "{Q["grade"]}"
+department = "{Q["team"]}"
+location = "{Q["office"]}"
+timezone = "{Q["zone"]}"
+languages = "{Q["languages"]}"
+goals = {_toml_list(list(goal_columns))}
+expertise = "{Q["expertise"]}"
+capacity = "{Q["capacity"]}"
+format = "{Q["format"]}"
+preferred = "Is there anyone you would especially like"
+avoid = "Is there anyone you would rather NOT"
+manager = "{Q["manager"]}"
+
+[options]
+goals = {_toml_list(list(topics))}
+expertise = {_toml_list(list(topics))}
+roles = {_toml_list([*ROLE_ANSWERS.values(), *ALSO_ANSWERS.values()])}
+
+[answers.roles]
+"{ROLE_ANSWERS["mentor"]}" = ["mentor"]
+"{ROLE_ANSWERS["mentee"]}" = ["mentee"]
+"{ROLE_ANSWERS["both"]}" = ["mentor", "mentee"]
+"{ALSO_ANSWERS["peer"]}" = ["peer"]
+"{ALSO_ANSWERS["reverse_mentor"]}" = ["reverse_mentor"]
+"{ALSO_ANSWERS["reverse_mentee"]}" = ["reverse_mentee"]
+"{ALSO_ANSWERS["circle"]}" = ["circle"]
+
+[answers.format]
+"Video calls" = "virtual"
+"In person" = "in_person"
+"Either is fine" = "either"
+'''
+
+
 def config_toml(style: SampleStyle, name: str = "Sample mentoring programme") -> str:
     """The program config that reads a survey written by ``survey_csv``."""
     goals = (
@@ -449,42 +497,7 @@ name = "{name}"
 preset = "{style.value}"
 id = "email"
 
-[columns]
-name = "{name_column}"
-roles = ["{Q["role"]}", "{Q["also"]}"]
-commitments = "{Q["commitments"]}"
-seniority = "{Q["grade"]}"
-department = "{Q["team"]}"
-location = "{Q["office"]}"
-timezone = "{Q["zone"]}"
-languages = "{Q["languages"]}"
-goals = {_toml_list(goals)}
-expertise = "{Q["expertise"]}"
-capacity = "{Q["capacity"]}"
-format = "{Q["format"]}"
-preferred = "Is there anyone you would especially like"
-avoid = "Is there anyone you would rather NOT"
-manager = "{Q["manager"]}"
-
-[options]
-goals = {_toml_list(all_topics())}
-expertise = {_toml_list(all_topics())}
-roles = {_toml_list([*ROLE_ANSWERS.values(), *ALSO_ANSWERS.values()])}
-
-[answers.roles]
-"{ROLE_ANSWERS["mentor"]}" = ["mentor"]
-"{ROLE_ANSWERS["mentee"]}" = ["mentee"]
-"{ROLE_ANSWERS["both"]}" = ["mentor", "mentee"]
-"{ALSO_ANSWERS["peer"]}" = ["peer"]
-"{ALSO_ANSWERS["reverse_mentor"]}" = ["reverse_mentor"]
-"{ALSO_ANSWERS["reverse_mentee"]}" = ["reverse_mentee"]
-"{ALSO_ANSWERS["circle"]}" = ["circle"]
-
-[answers.format]
-"Video calls" = "virtual"
-"In person" = "in_person"
-"Either is fine" = "either"
-
+{survey_tables(name_column=name_column, goal_columns=goals, topics=all_topics())}
 [seniority]
 ladder = {_toml_list(LADDER)}
 
