@@ -90,7 +90,6 @@ class NearMisses:
     right: Ints
     rule: Ints
     score: Floats
-    components: npt.NDArray[np.float32]
 
     @property
     def size(self) -> int:
@@ -98,10 +97,7 @@ class NearMisses:
 
     def select(self, keep: Bool | Ints) -> NearMisses:
         """The near misses at a boolean mask or at indices."""
-        return NearMisses(
-            self.left[keep], self.right[keep], self.rule[keep], self.score[keep],
-            self.components[keep],
-        )  # fmt: skip
+        return NearMisses(self.left[keep], self.right[keep], self.rule[keep], self.score[keep])
 
 
 #: Rows scored together when looking at the rows of a few people: a gap of up to this
@@ -155,7 +151,7 @@ def near_misses(scorer: Scorer, rows: Ints) -> NearMisses:
     lefts: list[Ints] = []
     rights: list[Ints] = []
     rules: list[Ints] = []
-    comps: list[npt.NDArray[np.float32]] = []
+    scores: list[Floats] = []
     for block in _runs(np.flatnonzero(wanted), most):
         masks, values = rule_masks(scorer, block)
         count = np.zeros(values.shape[1:], dtype=np.int8)
@@ -169,16 +165,14 @@ def near_misses(scorer: Scorer, rows: Ints) -> NearMisses:
             lefts.append(ii.astype(np.int64) + (block.start or 0))
             rights.append(jj.astype(np.int64))
             rules.append(np.full(ii.shape[0], r, dtype=np.int64))
-            comps.append(np.ascontiguousarray(values[:, ii, jj].T))
+            # The score only: the components of millions of near misses are never read.
+            scores.append(pair_score(scorer, values[:, ii, jj].T))
     if not lefts:
         empty = np.zeros(0, dtype=np.int64)
-        return NearMisses(
-            empty, empty, empty, np.zeros(0), np.zeros((0, len(COMPONENTS)), np.float32)
-        )
-    components = np.concatenate(comps)
+        return NearMisses(empty, empty, empty, np.zeros(0))
     return NearMisses(
         left=np.concatenate(lefts), right=np.concatenate(rights), rule=np.concatenate(rules),
-        score=pair_score(scorer, components), components=components,
+        score=np.concatenate(scores),
     )  # fmt: skip
 
 

@@ -392,9 +392,8 @@ def test_added_arcs_counted_on_the_residual_graph_equal_re_solves(
     left = np.array([i for i, _ in picked], dtype=np.int64)
     right = np.array([j for _, j in picked], dtype=np.int64)
     added = NearMisses(
-        left, right, np.zeros(len(picked), dtype=np.int64), np.full(len(picked), 0.5),
-        np.zeros((len(picked), 5), dtype=np.float32),
-    )  # fmt: skip
+        left, right, np.zeros(len(picked), dtype=np.int64), np.full(len(picked), 0.5)
+    )
     placed, gained = _augmented(solved, added)
     assert placed == solved.solve(_with_arcs(p, added)).assigned - base
     got = solved.got_left(solved.solution)
