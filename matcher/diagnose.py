@@ -460,14 +460,18 @@ def _reach(solved: SolvedTrack) -> _Reach | None:
     room_left = np.bincount(p.arc_left[chosen], minlength=n_left) < p.left_demand
     room_right = np.bincount(p.arc_right[chosen], minlength=n_right) < p.right_capacity
     # Residual arcs: source -> asker with room, asker -> offerer unused, offerer -> asker used.
+    # int32 nodes and int8 weights: only reachability is read.
     tails = np.concatenate(
-        [np.full(int(room_left.sum()), source), p.arc_left[~used], n_left + p.arc_right[used]]
-    )
+        [np.full(int(room_left.sum()), source), p.arc_left[~used], n_left + p.arc_right[used]],
+        dtype=np.int32, casting="same_kind",
+    )  # fmt: skip
     heads = np.concatenate(
-        [np.flatnonzero(room_left), n_left + p.arc_right[~used], p.arc_left[used]]
-    )
+        [np.flatnonzero(room_left), n_left + p.arc_right[~used], p.arc_left[used]],
+        dtype=np.int32, casting="same_kind",
+    )  # fmt: skip
     n = source + 1
-    graph = sp.csr_matrix((np.ones(tails.shape[0]), (tails, heads)), shape=(n, n))
+    graph = sp.csr_matrix((np.ones(tails.shape[0], dtype=np.int8), (tails, heads)), shape=(n, n))
+    del tails, heads
     _, pred = breadth_first_order(graph, source, directed=True, return_predecessors=True)
     offer_nodes = n_left + np.arange(n_right)
     reached = pred[offer_nodes] >= 0
@@ -491,13 +495,18 @@ def _reach(solved: SolvedTrack) -> _Reach | None:
         start[p.arc_right[best]] = p.arc_left[best]
     # Who reaches the sink: search the reversed residual graph from the sink's side.
     sink = source
+    del graph
     rev_tails = np.concatenate(
-        [np.full(int(room_right.sum()), sink), n_left + p.arc_right[~used], p.arc_left[used]]
-    )
+        [np.full(int(room_right.sum()), sink), n_left + p.arc_right[~used], p.arc_left[used]],
+        dtype=np.int32, casting="same_kind",
+    )  # fmt: skip
     rev_heads = np.concatenate(
-        [n_left + np.flatnonzero(room_right), p.arc_left[~used], n_left + p.arc_right[used]]
+        [n_left + np.flatnonzero(room_right), p.arc_left[~used], n_left + p.arc_right[used]],
+        dtype=np.int32, casting="same_kind",
+    )  # fmt: skip
+    reverse = sp.csr_matrix(
+        (np.ones(rev_tails.shape[0], dtype=np.int8), (rev_tails, rev_heads)), shape=(n, n)
     )
-    reverse = sp.csr_matrix((np.ones(rev_tails.shape[0]), (rev_tails, rev_heads)), shape=(n, n))
     _, back_pred = breadth_first_order(reverse, sink, directed=True, return_predecessors=True)
     return _Reach(start=start, to_sink=back_pred[offer_nodes] >= 0)
 
