@@ -126,8 +126,9 @@ class Mentoring(_Strict):
     method: str = "pruned_flow"
     objective: Goal = Field(
         "coverage",
-        description="coverage: most matched, then best total; total: best total; fair: the "
-        "worst-off pair as good as possible, then the total; stable: no blocking pairs.",
+        description="coverage: most places filled, then best total; total: best total; "
+        "fair: the worst-off pair as good as possible, then the total; stable: no blocking "
+        "pairs; people: the most people with a first partner, then places, then total.",
     )
     rankings: Literal["scores", "stated"] = Field(
         "scores",
@@ -143,8 +144,8 @@ class Mentoring(_Strict):
 
     @property
     def flow_objective(self) -> Literal["coverage", "total"]:
-        """What the problem itself maximises: fair and stable run their own algorithms on
-        a coverage problem, and circles (no fair or stable variant) use coverage too."""
+        """What the problem itself maximises: fair, stable and people run their own
+        algorithms on a coverage problem, and circles (no such variants) use coverage."""
         return "total" if self.objective == "total" else "coverage"
 
 
@@ -361,7 +362,8 @@ class ProgramConfig(_Strict):
         for name in TRACKS:
             track = self.for_track(name)  # raises on a bad override
             objective = track.mentoring.objective
-            if name == "mentoring" and self.categories.demand and objective in ("fair", "stable"):
+            grouped_ok = objective in ("coverage", "total")
+            if name == "mentoring" and self.categories.demand and not grouped_ok:
                 raise ValueError(
                     f"mentoring.objective {objective!r} is not available with per-kind demand "
                     "([categories]): use coverage or total"

@@ -451,6 +451,8 @@ def _reach(solved: SolvedTrack) -> _Reach | None:
     p, chosen = solved.problem, solved.solution.chosen_arcs
     if p.objective is not Objective.COVERAGE or solved.solution.status is not Status.OPTIMAL:
         return None
+    if solved.config.mentoring.objective == "people":  # people first: not a maximum flow
+        return None
     if solved.pinned.shape[0]:
         return None  # a maximum flow given the pins, not of the whole graph
     n_left, n_right = p.n_left, p.n_right

@@ -3,6 +3,9 @@
 ``coverage`` and ``total`` are the problem's own objectives, solved by the configured
 method. ``fair`` raises the worst-off pair first (bottleneck: binary search on a threshold,
 exact), then the total. ``stable`` leaves no pair who would both rather be together.
+``people`` gives as many askers as possible a first partner before anyone a second
+(``solvers.people``); for peers, where each person has at most one partner, it is
+``coverage``.
 
 For peer pairs (one pool) the two special objectives take their own routes:
 
@@ -28,11 +31,12 @@ import numpy.typing as npt
 from solvers.categories import GroupedAssignmentProblem
 from solvers.fair import highest_level, solve_fair
 from solvers.pairing import PairingProblem, solve_pairing, solve_pairing_greedy
+from solvers.people import solve_people_first
 from solvers.problem import AssignmentProblem, IntArray, Objective
 from solvers.solution import Solution, Status
 from solvers.stable import solve_stable
 
-Goal = Literal["coverage", "total", "fair", "stable"]
+Goal = Literal["coverage", "total", "fair", "stable", "people"]
 Bool = npt.NDArray[np.bool_]
 _Fixable = AssignmentProblem | GroupedAssignmentProblem
 #: Every objective a coordinator can choose, the default first.
@@ -65,6 +69,8 @@ def solve_assignment_goal(
     if chosen in ("coverage", "total"):
         problem = dataclasses.replace(problem, objective=Objective(chosen))
         return solve_assignment(problem, method, time_limit=time_limit, seed=seed)
+    if chosen == "people":
+        return solve_people_first(problem, time_limit=time_limit, seed=seed)
     if chosen == "fair":
         return solve_fair(problem, time_limit=time_limit, seed=seed)
     started = time.perf_counter()
@@ -86,8 +92,9 @@ def solve_pairing_goal(
 ) -> Solution:
     """Pair one pool for ``goal`` (see the module doc for ``fair`` and ``stable``)."""
     chosen = check_goal(goal)
-    if chosen in ("coverage", "total"):
-        problem = dataclasses.replace(problem, objective=Objective(chosen))
+    if chosen in ("coverage", "total", "people"):  # one partner each: people is coverage
+        objective = Objective.TOTAL if chosen == "total" else Objective.COVERAGE
+        problem = dataclasses.replace(problem, objective=objective)
         return solve_pairing(problem, method, time_limit=time_limit, seed=seed)
     started = time.perf_counter()
     if chosen == "stable":

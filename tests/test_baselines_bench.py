@@ -40,6 +40,8 @@ def test_quick_baselines_report(tmp_path: Path) -> None:
     report = out.read_text(encoding="utf-8")
     assert "## Answer" in report
     assert "On its own 50 x 50 CSL sample and its own rules, mentor-match makes" in report
+    # People first places every mentee, as mentor-match does, and keeps more points.
+    assert "makes 105 pairs with 0 mentees without a mentor" in report
     # matching's HospitalResident and our deferred acceptance give the same assignment.
     assert "csl_ours same" in report
     assert "same pairs and total" in report  # networkx and pruned_blossom agree

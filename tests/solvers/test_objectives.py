@@ -175,3 +175,57 @@ def test_unknown_objective_names_the_known_ones() -> None:
     with pytest.raises(ValueError, match="coverage, total, fair, stable"):
         check_goal("happiest")
     assert GOALS[0] == "coverage"
+
+
+def _people_first_best(problem: AssignmentProblem) -> tuple[int, int, int]:
+    """Brute force over every set of arcs within demand and capacity: the best
+    (people with at least one partner, places filled, total integer weight)."""
+    weights = problem.integer_weights()
+    best = (0, 0, 0)
+    for size in range(problem.n_arcs + 1):
+        for arcs in itertools.combinations(range(problem.n_arcs), size):
+            chosen = np.array(arcs, dtype=np.int64)
+            left = np.bincount(problem.arc_left[chosen], minlength=problem.n_left)
+            right = np.bincount(problem.arc_right[chosen], minlength=problem.n_right)
+            if (left > problem.left_demand).any() or (right > problem.right_capacity).any():
+                continue
+            best = max(best, (int((left > 0).sum()), size, int(weights[chosen].sum())))
+    return best
+
+
+@settings(DETERMINISTIC, max_examples=150)
+@given(random_instances(max_left=5, max_right=4, demand=(0, 3), capacity=(0, 3), min_nodes=1))
+def test_people_first_places_the_most_people_then_places_then_score(instance: Instance) -> None:
+    """``people``: as many askers with at least one partner as possible, then as many
+    places as possible, then the highest total: brute force over every assignment."""
+    problem = instance.problem
+    if problem.n_arcs > 11:
+        return  # 2^11 subsets at most for the oracle
+    solution = solve_assignment_goal(problem, "people", "pruned_flow")
+    chosen = solution.chosen_arcs
+    left = np.bincount(problem.arc_left[chosen], minlength=problem.n_left)
+    right = np.bincount(problem.arc_right[chosen], minlength=problem.n_right)
+    assert (left <= problem.left_demand).all()
+    assert (right <= problem.right_capacity).all()
+    assert len(set(chosen.tolist())) == chosen.shape[0]
+    got = (
+        int((left > 0).sum()),
+        int(chosen.shape[0]),
+        int(problem.integer_weights()[chosen].sum()),
+    )
+    assert got == _people_first_best(problem)
+    assert solution.status is Status.OPTIMAL
+
+
+def test_people_first_gives_everyone_one_before_anyone_a_second() -> None:
+    """Two askers wanting two each, one offerer with two places: coverage may give one
+    asker both places (same count, higher total); people gives each one."""
+    problem = AssignmentProblem(
+        left_demand=np.array([2, 2]), right_capacity=np.array([1, 1]),
+        arc_left=np.array([0, 0, 1]), arc_right=np.array([0, 1, 0]),
+        arc_weight=np.array([1.0, 1.0, 0.1]),
+    )  # fmt: skip
+    coverage = solve_assignment_goal(problem, "coverage", "pruned_flow")
+    people = solve_assignment_goal(problem, "people", "pruned_flow")
+    assert sorted(coverage.chosen_arcs.tolist()) == [0, 1]  # asker 0 takes both places
+    assert sorted(people.chosen_arcs.tolist()) == [1, 2]  # one each
