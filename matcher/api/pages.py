@@ -51,10 +51,11 @@ TRACK_LABELS: dict[str, str] = {
     "circles": "Mentoring circles (small groups)",
 }
 OBJECTIVE_LABELS: dict[str, str] = {
-    "coverage": "Coverage: most people matched, then the best total score",
+    "coverage": "Coverage: most places filled, then the best total score",
     "total": "Total: the best total score",
     "fair": "Fair: most matched, then the worst-off pair as good as possible",
     "stable": "Stable: no two people who would both rather have each other",
+    "people": "People first: a first partner for as many people as possible",
 }
 #: Each slider's step; weights are relative (normalised by the matcher).
 WEIGHT_STEP = 0.05
