@@ -226,7 +226,6 @@ class Server:
     """``cohort-match serve`` in its own session, on a free port, with a fresh store."""
 
     def __init__(self, processes: int, directory: Path) -> None:
-        self.processes = processes
         self.directory = directory
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -634,39 +633,6 @@ def answer(bench: Bench) -> str:
         f"({TARGET_P99_MS / clients:.0f} ms on one), less for the p99; or, at the measured "
         f"throughput, no more than {_span(in_flight)} requests in flight."
     )
-    uneven = [
-        r
-        for r in bad
-        if r.processes > 1
-        and len(r.load.connections) > 1
-        and len(r.load.server_split) >= r.processes
-        and r.load.connections[0] > r.load.connections[-1]
-    ]
-    if uneven:
-        described = []
-        for r in uneven:
-            # Each process's own closed loop: its connections over its share of the
-            # throughput (taken as its share of the server CPU).
-            top = r.load.server_split[: r.processes]
-            means = [
-                n / (r.load.throughput * cpu / sum(top)) * 1000
-                for n, cpu in zip(r.load.connections, top, strict=False)
-            ]
-            described.append(
-                f"{_label(r)}: p50 {_ms(r.load.percentile(50))}, p99 "
-                f"{_ms(r.load.percentile(99))} ms; connections "
-                f"{' / '.join(str(n) for n in r.load.connections)}, server CPU "
-                f"{_split(r.load, r.processes)}, so means of about "
-                f"{' / '.join(f'{m:,.0f}' for m in means)} ms"
-            )
-        parts.append(
-            "With several processes the spread is wider ("
-            + "; ".join(described)
-            + "): the processes share one listening socket and each keep-alive connection "
-            "stays with the process that accepted it, so the process holding more "
-            "connections answers each later; the rest is two busy processes and the client "
-            "contending for the same CPUs."
-        )
     stopped = [r for r in bench.results if r.load.stopped_early]
     if stopped:
         parts.append(
