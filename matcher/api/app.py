@@ -182,14 +182,9 @@ def _located_422s(schema: dict[str, Any]) -> None:
         known.pop(name, None)
 
 
-def app_from_env() -> FastAPI:
-    """The app with its settings from the ``COHORT_MATCHER_*`` variables (for uvicorn's
-    ``--factory``, e.g. behind another process manager)."""
-    return create_app(Settings.from_env())
-
-
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
-    """The service: ``settings`` default to ``Settings.from_env()``; ``store`` to one at
+    """The service: ``settings`` default to ``Settings.from_env()`` (so it is also
+    uvicorn's ``--factory`` behind another process manager); ``store`` to one at
     ``settings.database_url`` (closed when the app stops; a given store is left open)."""
     settings = settings or Settings.from_env()
     owned = store is None
