@@ -789,10 +789,6 @@ def _roles(
     ]
 
 
-def _toml_list(values: Sequence[str]) -> str:
-    return "[" + ", ".join(f'"{v}"' for v in values) + "]"
-
-
 GOAL_COLUMNS = [f"{Q['goals']} [{r}]" for r in RANKS]
 HEADER = [
     "Timestamp", "Email Address", Q["name"], Q["role"], Q["grade"], Q["team"], Q["office"],
@@ -806,7 +802,11 @@ def config_toml(calibration: Calibration | None = None) -> str:
     Google Forms columns ``write_csv`` writes (matcher/sample.py's questions)."""
     cal = calibration or load_calibration()
     tables = survey_tables(
-        name_column=Q["name"], goal_columns=GOAL_COLUMNS, topics=cal.topics, commitments=False
+        name_column=Q["name"],
+        goal_columns=GOAL_COLUMNS,
+        topics=cal.topics,
+        ladder=cal.ladder,
+        commitments=False,
     )
     return f"""# Program config for a population from benchmarks/population.py (calibrated on the
 # Stack Overflow 2023 slice; see benchmarks/CALIBRATION.md).
@@ -816,18 +816,7 @@ name = "Calibrated benchmark programme"
 preset = "google"
 id = "email"
 
-{tables}
-[seniority]
-ladder = {_toml_list(cal.ladder)}
-
-[mentoring]
-default_capacity = 2
-default_demand = 1
-
-[rules]
-min_seniority_gap = 1
-require_shared_language = true
-"""
+{tables}"""
 
 
 def program_config(calibration: Calibration | None = None) -> ProgramConfig:

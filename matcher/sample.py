@@ -439,10 +439,12 @@ def survey_tables(
     name_column: str,
     goal_columns: Sequence[str],
     topics: Sequence[str],
+    ladder: Sequence[str],
     commitments: bool = True,
 ) -> str:
     """The ``[columns]``, ``[options]`` and ``[answers]`` tables that read a survey asked
-    with this module's questions (also what ``benchmarks.population`` writes)."""
+    with this module's questions (also what ``benchmarks.population`` writes), then the
+    ladder and the program's defaults and rules."""
     commitments_line = f'commitments = "{Q["commitments"]}"\n' if commitments else ""
     return f'''[columns]
 name = "{name_column}"
@@ -478,6 +480,17 @@ roles = {_toml_list([*ROLE_ANSWERS.values(), *ALSO_ANSWERS.values()])}
 "Video calls" = "virtual"
 "In person" = "in_person"
 "Either is fine" = "either"
+
+[seniority]
+ladder = {_toml_list(list(ladder))}
+
+[mentoring]
+default_capacity = 2
+default_demand = 1
+
+[rules]
+min_seniority_gap = 1
+require_shared_language = true
 '''
 
 
@@ -497,18 +510,7 @@ name = "{name}"
 preset = "{style.value}"
 id = "email"
 
-{survey_tables(name_column=name_column, goal_columns=goals, topics=all_topics())}
-[seniority]
-ladder = {_toml_list(LADDER)}
-
-[mentoring]
-default_capacity = 2
-default_demand = 1
-
-[rules]
-min_seniority_gap = 1
-require_shared_language = true
-'''
+{survey_tables(name_column=name_column, goal_columns=goals, topics=all_topics(), ladder=LADDER)}'''
 
 
 def write_sample(
