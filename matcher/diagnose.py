@@ -32,7 +32,6 @@ from solvers import (
     SCORE_SCALE,
     AssignmentProblem,
     GroupedAssignmentProblem,
-    Objective,
     Solution,
     Status,
     solve_grouped_assignment,
@@ -446,12 +445,17 @@ class _Reach:
     to_sink: Bool
 
 
+#: Goals whose proven optimum is a maximum flow of the track.
+_PLACES_FIRST = ("coverage", "fair")
+
+
 def _reach(solved: SolvedTrack) -> _Reach | None:
     """None when the base is not a proven maximum flow (then variations are re-solved)."""
     p, chosen = solved.problem, solved.solution.chosen_arcs
-    if p.objective is not Objective.COVERAGE or solved.solution.status is not Status.OPTIMAL:
-        return None
-    if solved.config.mentoring.objective == "people":  # people first: not a maximum flow
+    # Readings equal re-solves only where the track's goal fills the most places first
+    # (coverage, fair): total and people may leave a place empty, stable is no optimum.
+    goal = solved.config.mentoring.objective
+    if goal not in _PLACES_FIRST or solved.solution.status is not Status.OPTIMAL:
         return None
     if solved.pinned.shape[0]:
         return None  # a maximum flow given the pins, not of the whole graph
