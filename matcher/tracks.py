@@ -752,13 +752,16 @@ def _blocking(solved: SolvedTrack) -> int:
     )
 
 
-def _best_arcs(ends: Ints, score: Floats, wanted: Bool, n: int) -> dict[int, list[int]]:
-    """Per person with ``wanted[person]``: the arcs of their ``n`` best candidates."""
+def _best_arcs(
+    ends: Ints, others: Ints, score: Floats, wanted: Bool, n: int
+) -> dict[int, list[int]]:
+    """Per person with ``wanted[person]``: the arcs of their ``n`` best candidates (ties
+    to the partner listed first)."""
     arcs = np.flatnonzero(wanted[ends])
     if arcs.shape[0] == 0:
         return {}
-    zeros = np.zeros(ends.shape[0], dtype=np.int64)
-    top = arcs[top_per_person(ends[arcs], zeros[arcs], score[arcs], zeros, n)]
+    order = np.arange(int(others.max()) + 1)
+    top = arcs[top_per_person(ends[arcs], others[arcs], score[arcs], order, n)]
     out: dict[int, list[int]] = {}
     for arc in top.tolist():
         out.setdefault(int(ends[arc]), []).append(arc)
@@ -805,8 +808,8 @@ def _unmatched(
         mentors_of.setdefault(int(graph.left[arc]), []).append(offerers[graph.right[arc]].name)
     short_left = (got_left < wanted) & (room_left > 0)
     short_right = (got_right == 0) & (offered > 0) & (problem.right_capacity > 0)
-    best_left = _best_arcs(graph.left, graph.score, short_left, NAMES_SHOWN)
-    best_right = _best_arcs(graph.right, graph.score, short_right, NAMES_SHOWN)
+    best_left = _best_arcs(graph.left, graph.right, graph.score, short_left, NAMES_SHOWN)
+    best_right = _best_arcs(graph.right, graph.left, graph.score, short_right, NAMES_SHOWN)
 
     unmatched: list[Unmatched] = []
     reasons: dict[str, int] = {}
@@ -956,7 +959,7 @@ def peer_track(
         alone = np.array([p.id not in paired for p in pool], dtype=bool)
         misses = near_misses(scorer, np.flatnonzero(alone & (degree == 0)))
         below_count, below_best, below_who = best_below_minimum(misses, len(pool))
-        best = _best_arcs(ends, both_scores, alone, NAMES_SHOWN)
+        best = _best_arcs(ends, others, both_scores, alone, NAMES_SHOWN)
         unmatched: list[Unmatched] = []
         reasons: dict[str, int] = {}
         for k, person in enumerate(pool):

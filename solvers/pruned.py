@@ -42,7 +42,7 @@ DENSE_BELOW = 200_000
 #: Cells of the per-node histograms that pick top arcs in linear time instead of sorting
 #: 10^7 arcs (seconds); bounds their memory to 32 MB.
 _HISTOGRAM_CELLS = 1 << 22
-#: Levels of a score fed to ``_top_arcs``; weights use exactly these (0..SCORE_SCALE).
+#: Levels of a score fed to ``top_arcs``; weights use exactly these (0..SCORE_SCALE).
 _LEVELS = SCORE_SCALE + 1
 
 
@@ -84,7 +84,7 @@ def solve_pruned_flow_rounds(
     else:
         bonus = 0
 
-    in_subset = _top_arcs(problem.arc_left, weights, left_top + demand) | _top_arcs(
+    in_subset = top_arcs(problem.arc_left, weights, left_top + demand) | top_arcs(
         problem.arc_right, weights, right_top + 2 * capacity
     )
     rounds = 0
@@ -106,7 +106,7 @@ def solve_pruned_flow_rounds(
     return solution, rounds
 
 
-def _top_arcs(nodes: IntArray, scores: IntArray, quota: IntArray) -> BoolArray:
+def top_arcs(nodes: IntArray, scores: IntArray, quota: IntArray) -> BoolArray:
     """Mark each node's ``quota`` best arcs by score (0.._LEVELS-1), ties at the cut kept.
 
     A per-node histogram of bucketed scores replaces a sort of every arc: a node keeps the
@@ -265,7 +265,7 @@ def _violating_arcs(
 
 
 def _most_negative(nodes: IntArray, values: IntArray, quota: IntArray) -> BoolArray:
-    """About each node's ``quota`` lowest values, in linear time (``_top_arcs``).
+    """About each node's ``quota`` lowest values, in linear time (``top_arcs``).
 
     Scores fall with log2 of the excess over the node's minimum: the ranking is finest
     near the best values (a few percent of the excess), whatever their magnitude.
@@ -274,4 +274,4 @@ def _most_negative(nodes: IntArray, values: IntArray, quota: IntArray) -> BoolAr
     np.minimum.at(lowest, nodes, values)
     excess = np.log2(1.0 + (values - lowest[nodes]))  # 0 .. 64
     score = (_LEVELS - 1) - np.minimum(excess * (_LEVELS / 64), _LEVELS - 1).astype(np.int64)
-    return _top_arcs(nodes, score, quota)
+    return top_arcs(nodes, score, quota)

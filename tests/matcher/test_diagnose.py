@@ -14,23 +14,28 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
-from matcher import ProgramConfig, load_survey, match
+from matcher import ProgramConfig, diagnose, load_survey, match
 from matcher.diagnose import (
     NearMisses,
     PersonError,
     SolvedPeers,
     SolvedTrack,
+    _ArcsBySide,
     _augmented,
+    _augmented_by_max_flow,
+    _augmented_by_paths,
     _reach,
     _with_arcs,
     rule_masks,
+    top_per_person,
     why_not,
 )
 from matcher.intake import Survey
 from matcher.models import MatchResult, MeetingFormat, Participant, Role
 from matcher.pipeline import RunOutput
 from matcher.scoring import COMPONENTS, Scorer
-from solvers import SCORE_SCALE
+from solvers import SCORE_SCALE, AssignmentProblem, Objective
+from solvers.mincostflow import solve_min_cost_flow
 from tests.matcher.test_scoring import people, reference_rules, surveys
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -370,7 +375,7 @@ def test_single_unit_fixes_read_off_the_residual_graph_equal_re_solves(
             assert solved.solve(extra).assigned - base == int(reach.to_sink[j])
 
 
-@settings(max_examples=60)
+@settings(max_examples=120)
 @given(surveys(), st.integers(1, 3), st.data())
 def test_added_arcs_counted_on_the_residual_graph_equal_re_solves(
     survey: tuple[list[Participant], list[Participant]], demand: int, data: st.DataObject
@@ -394,12 +399,20 @@ def test_added_arcs_counted_on_the_residual_graph_equal_re_solves(
     added = NearMisses(
         left, right, np.zeros(len(picked), dtype=np.int64), np.full(len(picked), 0.5)
     )
-    placed, gained = _augmented(solved, added)
-    assert placed == solved.solve(_with_arcs(p, added)).assigned - base
+    expected = solved.solve(_with_arcs(p, added)).assigned - base
     got = solved.got_left(solved.solution)
-    assert all(got[i] < p.left_demand[i] for i in gained)
-    assert (placed == 0) == (not gained)
-    assert len(gained) <= placed
+    original = diagnose.PATHS_AT_MOST
+    try:
+        # Both ways of counting: one search per augmenting path, and one max flow.
+        for paths_at_most in (1_000, -1):
+            diagnose.PATHS_AT_MOST = paths_at_most
+            placed, gained = _augmented(solved, added)
+            assert placed == expected
+            assert all(got[i] < p.left_demand[i] for i in gained)
+            assert (placed == 0) == (not gained)
+            assert len(gained) <= placed
+    finally:
+        diagnose.PATHS_AT_MOST = original
 
 
 @settings(max_examples=40)
@@ -460,3 +473,75 @@ def test_rows_read_from_the_kept_block_equal_rows_scored_again(
     total = np.tensordot(weights, kept_values, axes=1)
     far = np.abs(total * 100 - 30) > 1e-3  # away from the threshold, no rounding flips it
     np.testing.assert_array_equal(kept_masks["min_score"][far], masks["min_score"][far])
+
+
+@settings(max_examples=60)
+@given(
+    st.integers(1, 30), st.integers(1, 12), st.integers(0, 400), st.integers(1, 5),
+    st.integers(0, 2**32 - 1),
+)  # fmt: skip
+def test_top_per_person_narrowed_equals_full_sort(
+    n_people: int, n_partners: int, n_arcs: int, n: int, seed: int
+) -> None:
+    """Above ``SORT_ALL_BELOW`` arcs the histogram narrowing runs first: it must pick the
+    very arcs, in the very order, that sorting every arc picks (ties included)."""
+    rng = np.random.default_rng(seed)
+    # Distinct (person, partner) arcs, as in a candidate graph.
+    cells = rng.permutation(n_people * n_partners)[:n_arcs]
+    person, partner = np.divmod(cells, n_partners)
+    n_arcs = cells.shape[0]
+    # Few distinct scores, so ties at each person's cut are common.
+    score = rng.integers(0, 8, n_arcs) / 7
+    rank = rng.permutation(n_partners)
+    full = top_per_person(person, partner, score, rank, n)
+    original = diagnose.SORT_ALL_BELOW
+    try:
+        diagnose.SORT_ALL_BELOW = 0
+        narrowed = top_per_person(person, partner, score, rank, n)
+    finally:
+        diagnose.SORT_ALL_BELOW = original
+    assert np.array_equal(full, narrowed)
+
+
+@settings(max_examples=150)
+@given(
+    st.integers(1, 9), st.integers(1, 7), st.integers(1, 3), st.integers(1, 4),
+    st.floats(0.2, 0.8), st.integers(0, 2**32 - 1),
+)  # fmt: skip
+def test_augmenting_paths_count_what_one_max_flow_counts(
+    n_left: int, n_right: int, demand: int, capacity: int, density: float, seed: int
+) -> None:
+    """Several augmenting paths that cross each other's arcs: the searches, flipping each
+    path, count what scipy's max flow counts on the same residual graph."""
+    rng = np.random.default_rng(seed)
+    cells = rng.permutation(n_left * n_right)
+    n_arcs = int(density * cells.shape[0])
+    left, right = np.divmod(cells[:n_arcs], n_right)
+    more_left, more_right = np.divmod(cells[n_arcs:], n_right)
+    problem = AssignmentProblem(
+        left_demand=rng.integers(0, demand + 1, n_left),
+        right_capacity=rng.integers(0, capacity + 1, n_right),
+        arc_left=left, arc_right=right, arc_weight=rng.random(n_arcs),
+        objective=Objective.COVERAGE,
+    )  # fmt: skip
+    chosen = solve_min_cost_flow(problem).chosen_arcs  # a maximum flow
+    added = NearMisses(more_left, more_right, np.zeros_like(more_left), np.zeros(more_left.shape))
+    room_left = problem.left_demand - np.bincount(left[chosen], minlength=n_left)
+    room_right = problem.right_capacity - np.bincount(right[chosen], minlength=n_right)
+    expected = _augmented_by_max_flow(problem, chosen, added, room_left, room_right)[0]
+    for side in (0, 1):  # searched from the askers, and from the offerers
+        placed, gained, used = _augmented_by_paths(
+            problem, chosen, added, room_left, room_right, _ArcsBySide(problem), side
+        )
+        assert placed == expected
+        assert len(gained) <= placed
+        assert all(room_left[i] > 0 for i in gained)
+        # The flipped paths leave a feasible assignment with ``placed`` more units, and
+        # the people named are those who gained one.
+        all_left, all_right = np.append(left, more_left), np.append(right, more_right)
+        assert np.count_nonzero(used) == chosen.shape[0] + placed
+        after = np.bincount(all_left[used], minlength=n_left)
+        assert (after <= problem.left_demand).all()
+        assert (np.bincount(all_right[used], minlength=n_right) <= problem.right_capacity).all()
+        before = np.bincount(left[chosen], minlength=n_left)
+        assert set(gained) == set(np.flatnonzero(after > before).tolist())

@@ -25,7 +25,7 @@ from solvers.mincostflow import shortest_distances, solve_min_cost_flow
 from solvers.pruned import (
     LEFT_TOP,
     RIGHT_TOP,
-    _top_arcs,
+    top_arcs,
     solve_pruned_flow,
     solve_pruned_flow_rounds,
 )
@@ -221,8 +221,8 @@ def test_default_seed_on_a_pruned_popular_cohort(objective: Objective) -> None:
     )
     weights_int = instance.problem.integer_weights()
     problem = instance.problem
-    seed = _top_arcs(problem.arc_left, weights_int, LEFT_TOP + problem.left_demand)
-    seed |= _top_arcs(problem.arc_right, weights_int, RIGHT_TOP + 2 * problem.right_capacity)
+    seed = top_arcs(problem.arc_left, weights_int, LEFT_TOP + problem.left_demand)
+    seed |= top_arcs(problem.arc_right, weights_int, RIGHT_TOP + 2 * problem.right_capacity)
     assert seed.mean() < 0.5  # the default seed leaves out most arcs...
     assert assert_same_optimum(instance, LEFT_TOP, RIGHT_TOP) == 1  # ...and needs none of them
     # Each left node's single best arc only: the popular right nodes are oversubscribed.
@@ -251,7 +251,7 @@ def test_top_arcs_keeps_at_least_each_nodes_best(nodes: list[int], data: st.Data
         dtype=np.int64,
     )
     node_array = np.asarray(nodes, dtype=np.int64)
-    kept = _top_arcs(node_array, scores, quota)
+    kept = top_arcs(node_array, scores, quota)
     for node in range(n_nodes):
         mine = np.flatnonzero(node_array == node)
         if quota[node] <= 0:
