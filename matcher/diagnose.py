@@ -1242,7 +1242,9 @@ def why_not(
     others = solved.offerers if asker.id == a.id else solved.askers
     other_end = graph.right if asker.id == a.id else graph.left
     mine = base[a_side[base] == a_index]
-    current = [_view(others[int(other_end[k])], graph.components[k], solved.scorer) for k in mine]
+    current = [_view(others[int(other_end[k])], v, solved.scorer)
+               for k, v in zip(mine, graph.components_of(np.asarray(mine, dtype=np.int64)),
+                               strict=True)]  # fmt: skip
     together = arcs.shape[0] > 0 and bool(np.isin(arcs, base).any())
     answer = WhyNot(
         track=solved.track, person=a.id, person_name=a.name, instead=b.id, instead_name=b.name,
@@ -1311,8 +1313,8 @@ def _why_not_peers(solved: SolvedPeers, a: Participant, b: Participant) -> WhyNo
     current = []
     if i in before:
         e = chosen[(p.arc_u[chosen] == i) | (p.arc_v[chosen] == i)][0]
-        current = [_view(solved.pool[before[i][0]], graph.components[solved.edge_arc[e]],
-                         solved.scorer)]  # fmt: skip
+        values = graph.components_of(solved.edge_arc[[e]])[0]
+        current = [_view(solved.pool[before[i][0]], values, solved.scorer)]
     answer = WhyNot(
         track="peer", person=a.id, person_name=a.name, instead=b.id, instead_name=b.name,
         matched_together=before.get(i, (-1, 0.0))[0] == j, allowed=not forbidden,

@@ -201,18 +201,22 @@ def _pairs(vocab: Vocabulary, pairs: Sequence[tuple[str, str]]) -> Relation:
 
 @dataclass(frozen=True)
 class CandidateGraph:
-    """Every allowed pair, its component values, and what the rules removed.
+    """Every allowed pair, its score, and what the rules removed.
 
     ``removed_left[i, r]`` counts the mentors that rule ``RULES[r]`` forbids for mentee
     ``i`` (a mentor forbidden by two rules counts under both); ``removed_right[j, r]`` the
     mentees it forbids for mentor ``j``.
+
+    Component values are not kept per pair (20 bytes each, 170 MB at 10,000 x 2,000):
+    ``components_of`` computes them for the few pairs an explanation shows.
     """
 
     left: Ints
     right: Ints
-    components: npt.NDArray[np.float32]
-    #: Pair scores in [0, 1]: the weighted sum of ``components`` the solver maximises.
+    #: Pair scores in [0, 1]: the weighted sum of the components the solver maximises.
     score: Floats
+    #: ``Scorer.pair_components``: component values of given (left, right) pairs.
+    pair_values: Callable[[Ints, Ints], npt.NDArray[np.float32]]
     weights: dict[str, float]
     disabled: list[str]
     removed_left: npt.NDArray[np.int32]
@@ -223,6 +227,11 @@ class CandidateGraph:
     @property
     def n_arcs(self) -> int:
         return int(self.left.shape[0])
+
+    def components_of(self, arcs: Ints) -> npt.NDArray[np.float32]:
+        """Component values of the given arcs, shape (arcs, components)."""
+        arcs = np.asarray(arcs, dtype=np.int64)
+        return self.pair_values(self.left[arcs], self.right[arcs])
 
 
 def _weights(config: ProgramConfig, disabled: list[str]) -> dict[str, float]:
@@ -465,6 +474,41 @@ class Scorer:
             out[4] = np.maximum(asked.astype(np.float32), np.float32(0.5) * asked_by_mentor)
         return out
 
+    def pair_components(self, left: Ints, right: Ints) -> npt.NDArray[np.float32]:
+        """Component values of the pairs (left[k], right[k]), shape (pairs, components):
+        ``components`` for single cells, so an explanation needs no whole rows."""
+        L, R, t = self.left, self.right, self.tables  # noqa: N806
+        out = np.empty((left.shape[0], len(COMPONENTS)), dtype=np.float32)
+        if left.shape[0] == 0:
+            return out
+
+        def dot(rows: sp.csr_matrix, columns_t: npt.NDArray[np.float32]) -> Floats:
+            product: Floats = np.einsum(
+                "ij,ij->i", rows.toarray().astype(np.float32), columns_t.T[right]
+            )
+            return product
+
+        covered = dot(L.goals[left], self.expertise_t)
+        has_goals = np.diff(L.goals.indptr)[left] > 0
+        out[:, 0] = np.where(has_goals, np.minimum(covered, 1.0), NEUTRAL)
+        if self.symmetric:
+            back = dot(L.expertise[left], self.goals_t)
+            has_back = np.diff(R.goals.indptr)[right] > 0
+            out[:, 0] += np.where(has_back, np.minimum(back, 1.0), NEUTRAL)
+            out[:, 0] /= 2
+        out[:, 1] = t.seniority[t.sen_left[left], t.sen_right[right]]
+        out[:, 2] = t.department[t.dep_left[left], t.dep_right[right]]
+        out[:, 2] += t.location[t.loc_left[left], t.loc_right[right]]
+        out[:, 3] = t.overlap[t.off_left[left], t.off_right[right]]
+        mine, theirs = L.person[left], R.person[right]
+        asked = self.preferred.contains(mine, theirs).astype(np.float32)
+        asked_back = self.preferred.contains(theirs, mine).astype(np.float32)
+        if self.symmetric:
+            out[:, 4] = (asked + asked_back) / 2
+        else:
+            out[:, 4] = np.maximum(asked, np.float32(0.5) * asked_back)
+        return out
+
     def stated_views(self, left: Ints, right: Ints, score: Floats) -> tuple[Floats, Floats]:
         """How each side ranks the arcs ``left[k] - right[k]`` when rankings are stated:
         the people someone named as preferred first, then everyone by score (both in
@@ -482,7 +526,6 @@ class Scorer:
         removed_right = np.zeros((n_right, len(RULES)), dtype=np.int32)
         lefts: list[Ints] = []
         rights: list[Ints] = []
-        comps: list[npt.NDArray[np.float32]] = []
         scores: list[Floats] = []
         w = np.array([self.weights[c] for c in COMPONENTS], dtype=np.float64)
         block = max(1, BLOCK_PAIRS // max(n_right, 1))
@@ -513,13 +556,12 @@ class Scorer:
             lefts.append(ii.astype(np.int64) + start)
             rights.append(jj.astype(np.int64))
             chosen = np.ascontiguousarray(values[:, ii, jj].T)
-            comps.append(chosen)
             scores.append(np.clip(chosen.astype(np.float64) @ w, 0.0, 1.0))
         return CandidateGraph(
             left=_join(lefts, np.zeros(0, dtype=np.int64)),
             right=_join(rights, np.zeros(0, dtype=np.int64)),
-            components=_join(comps, np.zeros((0, len(COMPONENTS)), dtype=np.float32)),
             score=_join(scores, np.zeros(0)),
+            pair_values=self.pair_components,
             weights=self.weights,
             disabled=self.disabled,
             removed_left=removed_left,

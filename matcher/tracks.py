@@ -220,16 +220,17 @@ def _pair(
     b: Participant,
     graph: CandidateGraph,
     arc: int,
+    values: npt.NDArray[np.float32],
     config: ProgramConfig,
     track: str,
     notes: Sequence[str] = (),
 ) -> PairResult:
-    parts = points(graph.components[arc], graph.weights)
+    """The pair on ``arc``; ``values`` are its components (``graph.components_of``)."""
+    parts = points(values, graph.weights)
     return PairResult(
         a=a.id, b=b.id, score=round(100 * float(graph.score[arc]), 2),
         components={c: round(v, 2) for c, v in parts.items()},
-        reasons=[*pair_reasons(a, b, graph.components[arc], graph.weights, config, track=track),
-                 *notes],
+        reasons=[*pair_reasons(a, b, values, graph.weights, config, track=track), *notes],
     )  # fmt: skip
 
 
@@ -273,12 +274,11 @@ def _with_previous_peers(
             extra.append((i, j, values[:, 0, j]))
     if not extra:
         return graph
-    components = np.stack([v for _, _, v in extra]).astype(graph.components.dtype)
+    components = np.stack([v for _, _, v in extra]).astype(np.float32)
     return replace(
         graph,
         left=np.concatenate([graph.left, np.array([i for i, _, _ in extra], dtype=np.int64)]),
         right=np.concatenate([graph.right, np.array([j for _, j, _ in extra], dtype=np.int64)]),
-        components=np.concatenate([graph.components, components]),
         score=np.concatenate([graph.score, pair_score(scorer, components)]),
     )
 
@@ -675,11 +675,13 @@ def bipartite_track(
         for arc, j in zip(chosen.tolist(), graph.right[chosen].tolist(), strict=True):
             by_offerer.setdefault(j, []).append(arc)
         cohorts: list[Cohort] = []
+        # Component values of the chosen pairs, computed together.
+        values_of = dict(zip(chosen.tolist(), graph.components_of(chosen), strict=True))
         for j in sorted(by_offerer):
             mentor = offerers[j]
             arcs = sorted(by_offerer[j], key=lambda a: (-score_of[a], askers[ask_of[a]].id))
             pairs = [
-                _pair(mentor, askers[ask_of[a]], graph, a, config, track,
+                _pair(mentor, askers[ask_of[a]], graph, a, values_of[a], config, track,
                       _notes(askers[ask_of[a]], bool(favoured[ask_of[a]]), a in pinned_set,
                              budget))
                 for a in arcs
@@ -936,6 +938,8 @@ def peer_track(
                          *_notes(a, False, True, budget)],
             )  # fmt: skip
             cohorts.append(_peer_cohort(len(cohorts), a, b, pair, budget))
+        made = first[solution.chosen_arcs]
+        values_of = dict(zip(made.tolist(), graph.components_of(made), strict=True))
         for edge in sorted(
             solution.chosen_arcs.tolist(),
             key=lambda e: (-graph.score[first[e]], pool[low[first[e]]].id),
@@ -945,7 +949,7 @@ def peer_track(
             fav = [p for p in (a, b) if p.id in budget.control.unmatched_before]
             other = fav[1].name if len(fav) == 2 else None
             notes = _notes(fav[0], True, False, budget, other) if fav else []
-            pair = _pair(a, b, graph, arc, config, "peer", notes)
+            pair = _pair(a, b, graph, arc, values_of[arc], config, "peer", notes)
             cohorts.append(_peer_cohort(len(cohorts), a, b, pair, budget))
         paired = {m.id for c in cohorts for m in c.members}
         edge_u, edge_v = low[first], high[first]
@@ -1091,7 +1095,6 @@ def _with_categories(
         graph,
         left=graph.left[keep],
         right=graph.right[keep],
-        components=graph.components[keep],
         score=graph.score[keep],
     )
     per_kind_total = np.array(

@@ -25,9 +25,9 @@ from solvers.mincostflow import shortest_distances, solve_min_cost_flow
 from solvers.pruned import (
     LEFT_TOP,
     RIGHT_TOP,
-    top_arcs,
     solve_pruned_flow,
     solve_pruned_flow_rounds,
+    top_arcs,
 )
 from tests.solvers.strategies import (
     DETERMINISTIC,
