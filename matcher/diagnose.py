@@ -257,29 +257,46 @@ def topic_balance(
 SORT_ALL_BELOW = 200_000
 
 
-def top_per_person(person: Ints, partner: Ints, score: Floats, partner_rank: Ints, n: int) -> Ints:
-    """Indices of each person's ``n`` best arcs: highest score as the solver sees it
-    (``SCORE_SCALE`` steps), then partner order. One int64 sort key, no lexsort."""
+def top_per_person(
+    person: Ints,
+    partner: Ints,
+    score: Floats,
+    partner_rank: Ints,
+    n: int | Ints,
+    skip: Bool | None = None,
+) -> Ints:
+    """Indices of each person's ``n`` best arcs (``n[person]`` when an array), arcs
+    marked in ``skip`` left out: highest score as the solver sees it (``SCORE_SCALE``
+    steps), then partner order, grouped by person. One int64 sort key, no lexsort.
+
+    Millions of arcs are first narrowed in linear time to a superset of each person's
+    best (histograms, ties at the cut kept), so only that is sorted, and no copy of
+    every arc is made.
+    """
     if person.shape[0] == 0:
         return np.zeros(0, dtype=np.int64)
+    n_people = int(person.max()) + 1
+    quota = np.full(n_people, n, dtype=np.int64) if isinstance(n, int) else n
     levels = np.rint(score * SCORE_SCALE).astype(np.int64)
+    arcs: Ints | None = None
     if person.shape[0] > SORT_ALL_BELOW and levels.min() >= 0 and levels.max() <= SCORE_SCALE:
-        # Millions of arcs: keep a superset of each person's top n in linear time
-        # (histograms, ties at the cut kept), then sort only that.
-        quota = np.full(int(person.max()) + 1, n, dtype=np.int64)
-        sub = np.flatnonzero(top_arcs(person, levels, quota))
-        if sub.shape[0] < person.shape[0]:
-            kept: Ints = sub[top_per_person(person[sub], partner[sub], score[sub],
-                                            partner_rank, n)]  # fmt: skip
-            return kept
+        # Enough per person to still hold their best once the skipped arcs are dropped.
+        room = quota[:n_people]
+        if skip is not None:
+            room = room + np.bincount(person[skip], minlength=n_people)
+        arcs = np.flatnonzero(top_arcs(person, levels, room))
+    if skip is not None:
+        arcs = np.flatnonzero(~skip) if arcs is None else arcs[~skip[arcs]]
+    if arcs is not None:
+        person, partner, levels = person[arcs], partner[arcs], levels[arcs]
     width = int(partner_rank.max(initial=0)) + 1
     steps = SCORE_SCALE - levels
     order = np.argsort((person * (SCORE_SCALE + 1) + steps) * width + partner_rank[partner])
     grouped = person[order]
     starts = np.concatenate([[True], grouped[1:] != grouped[:-1]])
     first = np.maximum.accumulate(np.where(starts, np.arange(grouped.shape[0]), 0))
-    keep: Ints = order[np.arange(grouped.shape[0]) - first < n]
-    return keep
+    keep: Ints = order[np.arange(grouped.shape[0]) - first < quota[grouped]]
+    return keep if arcs is None else arcs[keep]
 
 
 _ALTERNATES = TypeAdapter(list[Alternate])
@@ -300,9 +317,7 @@ def alternates(
     if n <= 0 or arc_person.shape[0] == 0:
         return []
     rank = np.argsort(np.argsort(np.array([p.id for p in partners]), kind="stable"))
-    free = ~chosen
-    idx = np.flatnonzero(free)
-    top = idx[top_per_person(arc_person[free], arc_partner[free], score[free], rank, n)]
+    top = top_per_person(arc_person, arc_partner, score, rank, n, skip=chosen)
     who, whom = arc_person[top], arc_partner[top]
     starts = np.concatenate([[True], who[1:] != who[:-1]])
     first = np.maximum.accumulate(np.where(starts, np.arange(who.shape[0]), 0))

@@ -759,11 +759,11 @@ def _best_arcs(
 ) -> dict[int, list[int]]:
     """Per person with ``wanted[person]``: the arcs of their ``n`` best candidates (ties
     to the partner listed first)."""
-    arcs = np.flatnonzero(wanted[ends])
-    if arcs.shape[0] == 0:
+    if not wanted[ends].any():
         return {}
     order = np.arange(int(others.max()) + 1)
-    top = arcs[top_per_person(ends[arcs], others[arcs], score[arcs], order, n)]
+    quota = np.where(wanted, n, 0)[: int(ends.max()) + 1]
+    top = top_per_person(ends, others, score, order, quota)
     out: dict[int, list[int]] = {}
     for arc in top.tolist():
         out.setdefault(int(ends[arc]), []).append(arc)

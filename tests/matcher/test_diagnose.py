@@ -475,32 +475,46 @@ def test_rows_read_from_the_kept_block_equal_rows_scored_again(
     np.testing.assert_array_equal(kept_masks["min_score"][far], masks["min_score"][far])
 
 
-@settings(max_examples=60)
+@settings(max_examples=100)
 @given(
-    st.integers(1, 30), st.integers(1, 12), st.integers(0, 400), st.integers(1, 5),
-    st.integers(0, 2**32 - 1),
+    st.integers(1, 30), st.integers(1, 12), st.integers(0, 400), st.integers(0, 5),
+    st.booleans(), st.booleans(), st.integers(0, 2**32 - 1),
 )  # fmt: skip
-def test_top_per_person_narrowed_equals_full_sort(
-    n_people: int, n_partners: int, n_arcs: int, n: int, seed: int
+def test_top_per_person_picks_each_persons_best_in_order(
+    n_people: int,
+    n_partners: int,
+    n_arcs: int,
+    n: int,
+    per_person: bool,
+    skipping: bool,
+    seed: int,
 ) -> None:
-    """Above ``SORT_ALL_BELOW`` arcs the histogram narrowing runs first: it must pick the
-    very arcs, in the very order, that sorting every arc picks (ties included)."""
+    """Each person's best arcs (a quota per person or one for all, skipped arcs left
+    out), as a literal sort picks them, whether or not the histogram narrowing runs
+    first (above ``SORT_ALL_BELOW`` arcs); ties at each person's cut are common."""
     rng = np.random.default_rng(seed)
     # Distinct (person, partner) arcs, as in a candidate graph.
     cells = rng.permutation(n_people * n_partners)[:n_arcs]
     person, partner = np.divmod(cells, n_partners)
-    n_arcs = cells.shape[0]
-    # Few distinct scores, so ties at each person's cut are common.
-    score = rng.integers(0, 8, n_arcs) / 7
+    score = rng.integers(0, 8, cells.shape[0]) / 7
     rank = rng.permutation(n_partners)
-    full = top_per_person(person, partner, score, rank, n)
+    quota = rng.integers(0, n + 1, n_people) if per_person else np.full(n_people, n)
+    skip = rng.random(cells.shape[0]) < 0.3 if skipping else None
+    wanted: list[int] = []
+    for who in range(n_people):
+        mine = [k for k in range(cells.shape[0])
+                if person[k] == who and (skip is None or not skip[k])]  # fmt: skip
+        mine.sort(key=lambda k: (-round(score[k] * SCORE_SCALE), rank[partner[k]]))
+        wanted.extend(mine[: quota[who]])
+    n_arg = quota if per_person else n
     original = diagnose.SORT_ALL_BELOW
     try:
-        diagnose.SORT_ALL_BELOW = 0
-        narrowed = top_per_person(person, partner, score, rank, n)
+        for threshold in (original, 0):
+            diagnose.SORT_ALL_BELOW = threshold
+            got = top_per_person(person, partner, score, rank, n_arg, skip)
+            assert got.tolist() == wanted
     finally:
         diagnose.SORT_ALL_BELOW = original
-    assert np.array_equal(full, narrowed)
 
 
 @settings(max_examples=150)
