@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +49,8 @@ from solvers.pairing import PairingProblem
 from solvers.pruned import top_arcs
 
 Ints = npt.NDArray[np.int64]
+#: Arc or node numbers as int32 or int64, whichever holds them in less memory.
+Index = npt.NDArray[np.signedinteger[Any]]
 Floats = npt.NDArray[np.float64]
 Bool = npt.NDArray[np.bool_]
 
@@ -643,7 +646,7 @@ class _ArcsBySide:
     def __init__(self, problem: AssignmentProblem) -> None:
         self.ends = (problem.arc_left, problem.arc_right)
         self.sizes = (problem.n_left, problem.n_right)
-        self._grouped: dict[int, tuple[Ints, Ints]] = {}
+        self._grouped: dict[int, tuple[Index, Ints]] = {}
         self._degree: dict[int, Ints] = {}
 
     def degree(self, side: int) -> Ints:
@@ -652,19 +655,20 @@ class _ArcsBySide:
             self._degree[side] = np.bincount(self.ends[side], minlength=self.sizes[side])
         return self._degree[side]
 
-    def of(self, side: int) -> tuple[Ints, Ints]:
+    def of(self, side: int) -> tuple[Index, Ints]:
         if side not in self._grouped:
             self._grouped[side] = _group(self.ends[side], self.sizes[side])
         return self._grouped[side]
 
 
-def _group(ends: Ints, n: int) -> tuple[Ints, Ints]:
+def _group(ends: Index, n: int) -> tuple[Index, Ints]:
     """Arc indices sorted by node (stable), and each node's start in them."""
     counts = np.bincount(ends, minlength=n)
     # Node numbers below 2^16 sort as uint16: numpy's stable sort is then a radix sort,
     # six times faster than on int64 at 8 M arcs.
     keys = ends.astype(np.uint16) if n <= 1 << 16 else ends
-    order: Ints = np.argsort(keys, kind="stable")
+    order: Index = np.argsort(keys, kind="stable")
+    order = order.astype(np.int32 if ends.shape[0] < 2**31 else np.int64)
     return order, np.concatenate([[0], np.cumsum(counts)])
 
 
@@ -688,7 +692,11 @@ def _augmented_by_paths(
     ``start_side`` (0: askers, 1: offerers) says.
     """
     n_base = p.n_arcs
-    ends = (np.concatenate([p.arc_left, added.left]), np.concatenate([p.arc_right, added.right]))
+    # Node numbers as int32: two copies of every arc are the diagnosis's peak memory.
+    ends = (
+        np.concatenate([p.arc_left, added.left], dtype=np.int32, casting="same_kind"),
+        np.concatenate([p.arc_right, added.right], dtype=np.int32, casting="same_kind"),
+    )
     sizes = (p.n_left, p.n_right)
     rooms = (room_left.copy(), room_right.copy())
     used = np.zeros(n_base + added.size, dtype=bool)
