@@ -3,7 +3,8 @@
 Pairs are scored a block of mentees at a time (dense block x mentors arrays), and only the
 pairs that pass every hard rule are kept, so memory follows the candidate graph, not
 mentees x mentors. Each component is a value in [0, 1]; the pair score is their weighted
-sum with weights normalised to 1, and explanations read the very same stored values.
+sum with weights normalised to 1. Only the score is kept per pair: explanations compute
+the components of the pairs they show with the same tables (``Scorer.pair_components``).
 """
 
 from __future__ import annotations
