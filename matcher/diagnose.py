@@ -130,11 +130,7 @@ def rule_masks(scorer: Scorer, rows: slice) -> tuple[dict[str, Bool], npt.NDArra
         return {k: v[rows] for k, v in whole_masks.items()}, whole_values[:, rows]
     masks = scorer.rules(rows)
     values = scorer.components(rows)
-    w = [scorer.weights[c] for c in COMPONENTS]
-    total = values[0] * np.float32(w[0])
-    for c in range(1, len(COMPONENTS)):
-        total += values[c] * np.float32(w[c])
-    masks["min_score"] = total * 100 < scorer.config.rules.min_score - 1e-9
+    _, masks["min_score"] = scorer.min_score_rule(values)
     return masks, values
 
 

@@ -280,6 +280,23 @@ def _table(
     return table
 
 
+def _goal_value(covered: Floats, has_goals: Bool) -> Floats:
+    """Goal coverage capped at 1; NEUTRAL for someone who gave no goals."""
+    value: Floats = np.where(has_goals, np.minimum(covered, 1.0), NEUTRAL)
+    return value
+
+
+def _preference(asked: Bool, asked_back: Bool, symmetric: bool) -> Floats:
+    """Named as preferred: 1, or 0.5 when only the other side named them; for peers the
+    mean of both directions."""
+    mine, theirs = asked.astype(np.float32), asked_back.astype(np.float32)
+    if symmetric:
+        both: Floats = (mine + theirs) / 2
+        return both
+    one: Floats = np.maximum(mine, np.float32(0.5) * theirs)
+    return one
+
+
 @dataclass(frozen=True)
 class _Tables:
     """Lookup tables and per-side codes for the table-driven components."""
@@ -452,11 +469,11 @@ class Scorer:
         out = np.empty((len(COMPONENTS), n_rows, R.size), dtype=np.float32)
         covered = L.goals[rows].toarray().astype(np.float32) @ self.expertise_t
         has_goals = (np.diff(L.goals.indptr)[rows] > 0)[:, None]
-        out[0] = np.where(has_goals, np.minimum(covered, 1.0), NEUTRAL)
+        out[0] = _goal_value(covered, has_goals)
         if self.symmetric:  # what each can teach the other, averaged
             back = L.expertise[rows].toarray().astype(np.float32) @ self.goals_t
             has_back = (np.diff(R.goals.indptr) > 0)[None, :]
-            out[0] += np.where(has_back, np.minimum(back, 1.0), NEUTRAL)
+            out[0] += _goal_value(back, has_back)
             out[0] /= 2
 
         def lookup(table: npt.NDArray[np.float32], left: Ints, right: Ints) -> Floats:
@@ -469,10 +486,7 @@ class Scorer:
         out[3] = lookup(t.overlap, t.off_left, t.off_right)
         asked = self.preferred.mask(L.person[rows], R.person)
         asked_by_mentor = self.preferred.reversed().mask(L.person[rows], R.person)
-        if self.symmetric:
-            out[4] = (asked.astype(np.float32) + asked_by_mentor) / 2
-        else:
-            out[4] = np.maximum(asked.astype(np.float32), np.float32(0.5) * asked_by_mentor)
+        out[4] = _preference(asked, asked_by_mentor, self.symmetric)
         return out
 
     def pair_components(self, left: Ints, right: Ints) -> npt.NDArray[np.float32]:
@@ -491,24 +505,30 @@ class Scorer:
 
         covered = dot(L.goals[left], self.expertise_t)
         has_goals = np.diff(L.goals.indptr)[left] > 0
-        out[:, 0] = np.where(has_goals, np.minimum(covered, 1.0), NEUTRAL)
+        out[:, 0] = _goal_value(covered, has_goals)
         if self.symmetric:
             back = dot(L.expertise[left], self.goals_t)
             has_back = np.diff(R.goals.indptr)[right] > 0
-            out[:, 0] += np.where(has_back, np.minimum(back, 1.0), NEUTRAL)
+            out[:, 0] += _goal_value(back, has_back)
             out[:, 0] /= 2
         out[:, 1] = t.seniority[t.sen_left[left], t.sen_right[right]]
         out[:, 2] = t.department[t.dep_left[left], t.dep_right[right]]
         out[:, 2] += t.location[t.loc_left[left], t.loc_right[right]]
         out[:, 3] = t.overlap[t.off_left[left], t.off_right[right]]
         mine, theirs = L.person[left], R.person[right]
-        asked = self.preferred.contains(mine, theirs).astype(np.float32)
-        asked_back = self.preferred.contains(theirs, mine).astype(np.float32)
-        if self.symmetric:
-            out[:, 4] = (asked + asked_back) / 2
-        else:
-            out[:, 4] = np.maximum(asked, np.float32(0.5) * asked_back)
+        asked = self.preferred.contains(mine, theirs)
+        asked_back = self.preferred.contains(theirs, mine)
+        out[:, 4] = _preference(asked, asked_back, self.symmetric)
         return out
+
+    def min_score_rule(self, values: npt.NDArray[np.float32]) -> tuple[Floats, Bool]:
+        """A block's pair scores as the float32 weighted sum of its components, and the
+        ``min_score`` mask they give: one sum, so scoring and the diagnosis agree."""
+        w = [self.weights[c] for c in COMPONENTS]
+        total = values[0] * np.float32(w[0])
+        for c in range(1, len(COMPONENTS)):
+            total += values[c] * np.float32(w[c])
+        return total, total * 100 < self.config.rules.min_score - 1e-9
 
     def stated_views(self, left: Ints, right: Ints, score: Floats) -> tuple[Floats, Floats]:
         """How each side ranks the arcs ``left[k] - right[k]`` when rankings are stated:
@@ -534,10 +554,7 @@ class Scorer:
             rows = slice(start, min(start + block, n_left))
             masks = self.rules(rows)
             values = self.components(rows)
-            score = values[0] * np.float32(w[0])
-            for c in range(1, len(COMPONENTS)):
-                score += values[c] * np.float32(w[c])
-            masks["min_score"] = score * 100 < self.config.rules.min_score - 1e-9
+            score, masks["min_score"] = self.min_score_rule(values)
             if n_left * n_right <= KEEP_WHOLE_BELOW:  # small: kept for the diagnosis
                 self.whole = (dict(masks), values)
             forbidden = np.zeros(score.shape, dtype=bool)
