@@ -13,6 +13,7 @@ from matcher.control import Control, Pin, build_control
 from matcher.diagnose import SolvedPeers, SolvedTrack
 from matcher.intake import Survey, load_survey
 from matcher.intake.reader import InputError
+from matcher.memory import return_freed_arrays
 from matcher.models import (
     Alternate,
     Circle,
@@ -66,6 +67,7 @@ def run(
 ) -> RunOutput:
     """Read the surveys (and the coordinator's pins, forbids and history files), then
     score, solve and explain every track."""
+    return_freed_arrays()
     started = time.perf_counter()
     progress(f"reading {len(surveys)} file(s)")
     survey = load_survey(surveys, config)
@@ -99,6 +101,7 @@ def match(
     ``keep_tracks`` keeps each bipartite track's candidate graph and solution in the
     output (memory follows the candidate graphs), for ``matcher.diagnose.why_not``.
     """
+    return_freed_arrays()
     people = survey.participants
     control = control or Control()
     _check_pins(control, people, config)
