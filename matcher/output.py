@@ -11,13 +11,17 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from operator import attrgetter, itemgetter
 from pathlib import Path
+from typing import cast
 
 from matcher.config import ProgramConfig
 from matcher.models import MatchResult, Participant, Role
 from matcher.report import ROLE_TRACK, attribute_rows, report_html
 from matcher.scoring import COMPONENTS
-from matcher.workbook import Sheet, workbook_bytes
+from matcher.workbook import FORMULA_START, Columns, Sheet, workbook_bytes
 from matcher.workbook import neutralise as neutralise
 
 #: Written last into every results folder; its presence marks a folder as ours.
@@ -29,15 +33,89 @@ class OutputError(Exception):
     """The results cannot be written where asked."""
 
 
+@dataclass(frozen=True)
+class Table:
+    """A results table held column by column, as both its CSV file and its sheet are
+    written: a list per column, not one per row (tens of thousands of row lists kept
+    alive set off the garbage collector's full passes, a third of the write's time)."""
+
+    header: Sequence[str]
+    columns: Sequence[Sequence[object]]
+
+    def rows(self) -> list[list[object]]:
+        return list(map(list, zip(*self.columns, strict=True)))
+
+
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """CSV with every cell neutralised; floats with two decimals (the rows keep numbers
     typed, so the workbook gets real numbers from the same rows)."""
+    rows = list(rows)
+    widths = set(map(len, rows))
+    width = widths.pop() if len(widths) == 1 else 0
+    if width > 1:
+        return _columns_csv(header, [list(map(itemgetter(c), rows)) for c in range(width)])
+    return _rows_csv(header, [list(map(_csv_cell, row)) for row in rows])
+
+
+def _csv_cell(value: object) -> str:
+    """One cell as the CSV shows it: a float with two decimals, text neutralised, None
+    empty, anything else as ``str`` (what the csv module writes for it)."""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_START) else value
+    return "" if value is None else str(value)
+
+
+def _rows_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    for row in rows:
-        writer.writerow([f"{v:.2f}" if isinstance(v, float) else neutralise(v) for v in row])
+    writer.writerows(rows)
     return buffer.getvalue()
+
+
+def _columns_csv(header: Sequence[str], columns: Sequence[Sequence[object]]) -> str:
+    """The CSV of a table given column by column. Each column is formatted in one pass by
+    its kind (text, floats, whole numbers); rows are joined without the csv module, which
+    quotes only fields holding a comma, a quote or a newline. A table with a CR or NUL, or
+    of one column (an empty row is written as ``""``), goes through the csv module."""
+    head = _rows_csv(header, ())
+    texts = list(map(_csv_column, columns))
+    if len(columns) > 1 and all(t is not None for t in texts):
+        rows = map(",".join, zip(*cast("list[list[str]]", texts), strict=True))
+        return head + "\n".join(rows) + "\n" if columns[0] else head
+    cells = [list(map(_csv_cell, values)) for values in columns]
+    return _rows_csv(header, zip(*cells, strict=True))
+
+
+def _csv_column(values: Sequence[object]) -> list[str] | None:
+    """A column's cells as CSV text, quoted where the csv module would quote them; None
+    when a text holds a CR or NUL. Only text is checked: numbers never need quotes."""
+    kinds = set(map(type, values))
+    if kinds == {float}:
+        return list(map(format, values, repeat(".2f")))
+    if kinds <= {int, type(None)}:
+        return ["" if v is None else f"{v}" for v in values]
+    if kinds == {str}:
+        column = cast("list[str]", values)
+        joined = "\n".join(column)
+        # Joined by newlines, a text starts at the start or after one (a newline inside a
+        # text may give a false alarm: then each text is checked).
+        if joined.startswith(FORMULA_START) or any(f"\n{c}" in joined for c in FORMULA_START):
+            column = ["'" + v if v.startswith(FORMULA_START) else v for v in column]
+    else:
+        column = list(map(_csv_cell, values))
+        joined = "\n".join(column)
+    if "\r" in joined or "\0" in joined:
+        return None
+    if "," in joined or '"' in joined or joined.count("\n") >= len(column):
+        column = [_quote(t) if "," in t or '"' in t or "\n" in t else t for t in column]
+    return column
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
 
 
 PAIR_COLUMNS = [
@@ -55,23 +133,35 @@ PAIR_COLUMNS = [
 
 
 def pair_rows(result: MatchResult) -> list[list[object]]:
+    return _pair_table(result).rows()
+
+
+def _pair_table(result: MatchResult) -> Table:
     names = {m.id: m.name for c in result.cohorts for m in c.members}
-    return [
+    pairs = [pair for cohort in result.cohorts for pair in cohort.pairs]
+    mentors = list(map(attrgetter("a"), pairs))
+    mentees = list(map(attrgetter("b"), pairs))
+    components = list(map(attrgetter("components"), pairs))
+    return Table(
+        PAIR_COLUMNS,
         [
-            cohort.id,
-            cohort.track,
-            pair.a,
-            names[pair.a],
-            pair.b,
-            names[pair.b],
-            round(pair.score, 2),
-            " ".join(pair.reasons),
-            *(round(pair.components[c], 2) for c in COMPONENTS),
-            pair.change or "",
-        ]
-        for cohort in result.cohorts
-        for pair in cohort.pairs
-    ]
+            [cohort.id for cohort in result.cohorts for _ in cohort.pairs],
+            [cohort.track for cohort in result.cohorts for _ in cohort.pairs],
+            mentors,
+            list(map(names.__getitem__, mentors)),
+            mentees,
+            list(map(names.__getitem__, mentees)),
+            _rounded(map(attrgetter("score"), pairs)),
+            list(map(" ".join, map(attrgetter("reasons"), pairs))),
+            *(_rounded(map(itemgetter(c), components)) for c in COMPONENTS),
+            [pair.change or "" for pair in pairs],
+        ],
+    )
+
+
+def _rounded(values: Iterable[float]) -> list[float]:
+    """Two decimals, as the files show them (one C-level pass, not a call per value)."""
+    return list(map(round, values, repeat(2)))
 
 
 CHANGE_COLUMNS = ["track", "change", "a_id", "a_name", "b_id", "b_name", "reason"]
@@ -93,7 +183,11 @@ def changes_csv(result: MatchResult) -> str:
 
 
 def pairs_csv(result: MatchResult) -> str:
-    return csv_text(PAIR_COLUMNS, pair_rows(result))
+    return _table_csv(_pair_table(result))
+
+
+def _table_csv(table: Table) -> str:
+    return _columns_csv(table.header, table.columns)
 
 
 PARTICIPANT_COLUMNS = [
@@ -112,6 +206,12 @@ def participant_rows(
 ) -> list[list[object]]:
     """One row per person; capacity only for mentors and demand only for mentees (None
     elsewhere). Never an opt-in attribute: this is a per-person table."""
+    return _participant_table(result, people, default_capacity, default_demand).rows()
+
+
+def _participant_table(
+    result: MatchResult, people: Sequence[Participant], default_capacity: int, default_demand: int
+) -> Table:
     partners: dict[str, list[str]] = {}
     for cohort in result.cohorts:
         for pair in cohort.pairs:
@@ -122,67 +222,94 @@ def participant_rows(
             partners.setdefault(member.id, []).append(f"circle {circle.id}")
     reasons: dict[str, list[str]] = {}
     for item in result.unmatched:
-        reasons.setdefault(item.id, []).append(f"as {item.role.value}: {item.reason}")
-    rows: list[list[object]] = []
-    for p in people:
-        capacity = (
-            (p.capacity if p.capacity is not None else default_capacity)
-            if Role.MENTOR in p.roles
-            else None
-        )
-        demand = (
-            (p.demand if p.demand is not None else default_demand)
-            if Role.MENTEE in p.roles
-            else None
-        )
-        rows.append(
+        reasons.setdefault(item.id, []).append(f"as {_ROLE_VALUE[item.role]}: {item.reason}")
+    mentor, mentee = Role.MENTOR, Role.MENTEE
+    ids = list(map(attrgetter("id"), people))
+    nothing: tuple[str, ...] = ()
+    return Table(
+        PARTICIPANT_COLUMNS,
+        [
+            ids,
+            list(map(attrgetter("name"), people)),
+            # Roles are StrEnum members: joined, they give their values.
+            [";".join(p.roles) for p in people],
             [
-                p.id,
-                p.name,
-                ";".join(r.value for r in p.roles),
-                capacity,
-                demand,
-                ";".join(partners.get(p.id, [])),
-                " | ".join(reasons.get(p.id, [])),
-            ]
-        )
-    return rows
+                (default_capacity if p.capacity is None else p.capacity)
+                if mentor in p.roles
+                else None
+                for p in people
+            ],
+            [
+                (default_demand if p.demand is None else p.demand) if mentee in p.roles else None
+                for p in people
+            ],
+            list(map(";".join, map(partners.get, ids, repeat(nothing)))),
+            list(map(" | ".join, map(reasons.get, ids, repeat(nothing)))),
+        ],
+    )
+
+
+#: A role's value by member: a dict lookup, not the enum's ``value`` property per cell.
+_ROLE_VALUE = {role: role.value for role in Role}
 
 
 def participants_csv(
     result: MatchResult, people: Sequence[Participant], default_capacity: int, default_demand: int
 ) -> str:
-    return csv_text(
-        PARTICIPANT_COLUMNS, participant_rows(result, people, default_capacity, default_demand)
-    )
+    return _table_csv(_participant_table(result, people, default_capacity, default_demand))
 
 
 CIRCLE_COLUMNS = ["circle_id", "theme", "member_id", "member_name", "role", "fit", "reasons"]
 
 
 def circle_rows(result: MatchResult) -> list[list[object]]:
-    return [
-        [c.id, c.theme, m.id, m.name, m.role.value, round(c.fit[m.id], 2), " ".join(c.reasons)]
-        for c in result.circles for m in c.members
-    ]  # fmt: skip
+    return _circle_table(result).rows()
+
+
+def _circle_table(result: MatchResult) -> Table:
+    members = [m for c in result.circles for m in c.members]
+    circles = [c for c in result.circles for _ in c.members]
+    return Table(
+        CIRCLE_COLUMNS,
+        [
+            [c.id for c in circles],
+            [c.theme for c in circles],
+            list(map(attrgetter("id"), members)),
+            list(map(attrgetter("name"), members)),
+            [_ROLE_VALUE[m.role] for m in members],
+            _rounded(c.fit[m.id] for c, m in zip(circles, members, strict=True)),
+            [" ".join(c.reasons) for c in circles],
+        ],
+    )
 
 
 def circles_csv(result: MatchResult) -> str:
-    return csv_text(CIRCLE_COLUMNS, circle_rows(result))
+    return _table_csv(_circle_table(result))
 
 
 ALTERNATE_COLUMNS = ["track", "id", "rank", "partner_id", "partner_name", "score"]
 
 
+_ALTERNATE_FIELDS = ("track", "id", "rank", "partner_id", "partner_name")
+
+
 def alternate_rows(result: MatchResult) -> list[list[object]]:
-    return [
-        [a.track, a.id, a.rank, a.partner_id, a.partner_name, round(a.score, 2)]
-        for a in result.alternates
-    ]
+    return _alternate_table(result).rows()
+
+
+def _alternate_table(result: MatchResult) -> Table:
+    found = result.alternates
+    return Table(
+        ALTERNATE_COLUMNS,
+        [
+            *(list(map(attrgetter(field), found)) for field in _ALTERNATE_FIELDS),
+            _rounded(map(attrgetter("score"), found)),
+        ],
+    )
 
 
 def alternates_csv(result: MatchResult) -> str:
-    return csv_text(ALTERNATE_COLUMNS, alternate_rows(result))
+    return _table_csv(_alternate_table(result))
 
 
 SUMMARY_COLUMNS = [
@@ -206,9 +333,22 @@ UNMATCHED_COLUMNS = ["id", "name", "track", "role", "reason"]
 
 
 def unmatched_rows(result: MatchResult) -> list[list[object]]:
-    return [
-        [u.id, u.name, ROLE_TRACK.get(u.role, ""), u.role.value, u.reason] for u in result.unmatched
-    ]
+    return _unmatched_table(result).rows()
+
+
+def _unmatched_table(result: MatchResult) -> Table:
+    found = result.unmatched
+    roles = list(map(attrgetter("role"), found))
+    return Table(
+        UNMATCHED_COLUMNS,
+        [
+            list(map(attrgetter("id"), found)),
+            list(map(attrgetter("name"), found)),
+            list(map(ROLE_TRACK.get, roles, repeat(""))),
+            list(map(_ROLE_VALUE.__getitem__, roles)),
+            list(map(attrgetter("reason"), found)),
+        ],
+    )
 
 
 TOPIC_COLUMNS = ["track", "topic", "demand", "offering", "capacity", "covered", "short"]
@@ -236,26 +376,49 @@ def fix_rows(result: MatchResult) -> list[list[object]]:
 ATTRIBUTE_COLUMNS = ["attribute", "value", "asked", "matched", "not_matched", "match_rate"]
 
 
+@dataclass(frozen=True)
+class _Tables:
+    """The tables that are both a CSV file and a sheet: built once per render."""
+
+    pairs: Table
+    participants: Table
+    circles: Table
+    unmatched: Table
+    alternates: Table
+
+
+def _tables(result: MatchResult, people: Sequence[Participant], config: ProgramConfig) -> _Tables:
+    return _Tables(
+        pairs=_pair_table(result),
+        participants=_participant_table(
+            result, people, config.mentoring.default_capacity, config.mentoring.default_demand
+        ),
+        circles=_circle_table(result),
+        unmatched=_unmatched_table(result),
+        alternates=_alternate_table(result),
+    )
+
+
 def results_workbook(
     result: MatchResult, people: Sequence[Participant], config: ProgramConfig
 ) -> bytes:
     """results.xlsx: one sheet per table, from the same rows as the CSV files. The
     attributes sheet (suppressed aggregates) only exists when the program opts in."""
+    return _workbook(result, people, config, _tables(result, people, config))
+
+
+def _workbook(
+    result: MatchResult, people: Sequence[Participant], config: ProgramConfig, tables: _Tables
+) -> bytes:
     sheets = [
         Sheet("summary", SUMMARY_COLUMNS, summary_rows(result)),
-        Sheet("pairs", PAIR_COLUMNS, pair_rows(result)),
-        Sheet(
-            "participants",
-            PARTICIPANT_COLUMNS,
-            participant_rows(
-                result, people, config.mentoring.default_capacity, config.mentoring.default_demand
-            ),
-        ),
-        Sheet("circles", CIRCLE_COLUMNS, circle_rows(result)),
-        Sheet("unmatched", UNMATCHED_COLUMNS, unmatched_rows(result)),
+        _sheet("pairs", tables.pairs),
+        _sheet("participants", tables.participants),
+        _sheet("circles", tables.circles),
+        _sheet("unmatched", tables.unmatched),
         Sheet("topics", TOPIC_COLUMNS, topic_rows(result)),
         Sheet("fixes", FIX_COLUMNS, fix_rows(result)),
-        Sheet("alternates", ALTERNATE_COLUMNS, alternate_rows(result)),
+        _sheet("alternates", tables.alternates),
     ]
     attributes = attribute_rows(result, people, config)
     if attributes:
@@ -270,6 +433,10 @@ def results_workbook(
             )
         )
     return workbook_bytes(sheets, title=f"{config.name}: matching results")
+
+
+def _sheet(name: str, table: Table) -> Sheet:
+    return Sheet(name, table.header, Columns(table.columns))
 
 
 def write_results(out_dir: Path, files: dict[str, str] | dict[str, str | bytes]) -> list[Path]:
@@ -425,15 +592,14 @@ def render(
         "summary": summary,
         "warnings": [w.model_dump(mode="json") for w in result.warnings],
     }
+    tables = _tables(result, people, config)
     return {
-        "pairs.csv": pairs_csv(result),
-        "participants.csv": participants_csv(
-            result, people, config.mentoring.default_capacity, config.mentoring.default_demand
-        ),
+        "pairs.csv": _table_csv(tables.pairs),
+        "participants.csv": _table_csv(tables.participants),
         "report.html": report_html(result, people, config),
-        WORKBOOK: results_workbook(result, people, config),
-        **({"circles.csv": circles_csv(result)} if result.circles else {}),
-        **({"alternates.csv": alternates_csv(result)} if result.alternates else {}),
+        WORKBOOK: _workbook(result, people, config, tables),
+        **({"circles.csv": _table_csv(tables.circles)} if result.circles else {}),
+        **({"alternates.csv": _table_csv(tables.alternates)} if result.alternates else {}),
         **({"changes.csv": changes_csv(result)} if rematched else {}),
         **({RUN_FILE: json.dumps(run, indent=2) + "\n"} if run is not None else {}),
         MARKER: json.dumps(document, indent=2, ensure_ascii=False) + "\n",

@@ -22,7 +22,8 @@ from datetime import datetime
 from operator import itemgetter
 from typing import cast
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: What a text a spreadsheet could run as a formula starts with.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Fixed document dates: the same input must give the same bytes, so nothing says "now".
 FIXED_DATE = datetime(2000, 1, 1)
 #: Excel's limits: a cell holds at most 32,767 characters, a sheet name 31.
@@ -54,7 +55,7 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\ufff
 _NAME_DROPPED = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff]")
 _PRESERVE = ' xml:space="preserve"'
 _NEXT_ITEM = f"</t></si><si><t{_PRESERVE}>"
-_FORMULA_CHARS = frozenset(_FORMULA_START)
+_FORMULA_CHARS = frozenset(FORMULA_START)
 _SELECTED = ' tabSelected="1"'
 
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -66,19 +67,27 @@ _CT = "application/vnd.openxmlformats-officedocument"
 
 def neutralise(value: object) -> object:
     """Stop a spreadsheet from running a cell as a formula (prefix a quote)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
 
 
 @dataclass(frozen=True)
 class Sheet:
-    """One table: a sheet name, its column headers and its rows (str, int, float, bool or
-    None per cell; None and "" are left empty)."""
+    """One table: a sheet name, its column headers and its rows, or its Columns (str,
+    int, float, bool or None per cell; None and "" are left empty)."""
 
     name: str
     columns: Sequence[str]
-    rows: Iterable[Sequence[object]]
+    rows: Iterable[Sequence[object]] | Columns
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A sheet's cells column by column (every column as long), in place of its rows: a
+    table built that way is written with no transpose and no list per row."""
+
+    values: Sequence[Sequence[object]]
 
 
 def workbook_bytes(sheets: Sequence[Sheet], *, title: str) -> bytes:
@@ -152,10 +161,8 @@ def _sheet_xml(sheet: Sheet, strings: dict[str, str], *, selected: bool) -> tupl
 
     Built column by column: one comprehension per column formats every cell of that
     column (the per-cell work is an f-string, not a call), then the rows are zipped."""
-    rows = list(sheet.rows)
-    count = max(len(sheet.columns), max(map(len, rows), default=0))
-    if set(map(len, rows)) - {count}:
-        rows = [(*row, *(None,) * (count - len(row))) for row in rows]
+    values, length = _by_column(sheet)
+    count = max(len(sheet.columns), len(values))
     letters = [_column_letter(c) for c in range(count)]
     header = [_text(c) for c in sheet.columns]
     widths = [len(h) for h in header] + [0] * (count - len(header))
@@ -166,20 +173,17 @@ def _sheet_xml(sheet: Sheet, strings: dict[str, str], *, selected: bool) -> tupl
         else f'<c r="{letters[c]}1" s="1"/>'
         for c, h in enumerate(header)
     )
-    numbers = [f"{r}" for r in range(2, len(rows) + 2)]
+    numbers = [f"{r}" for r in range(2, length + 2)]
     columns: list[list[str]] = []
-    for c in range(count if rows else 0):
-        # A column by itemgetter, not zip(*rows): that makes an iterator per row, and
-        # the garbage collector ran often enough to cost more than the rest.
-        values = list(map(itemgetter(c), rows))
-        cells, width = _column_cells(letters[c], values, numbers, strings)
+    for c, column in enumerate(values):
+        cells, width = _column_cells(letters[c], column, numbers, strings)
         columns.append(cells)
         widths[c] = max(widths[c], width)
     opening = [f'<row r="{r}">' for r in numbers]
-    closing = ["</row>"] * len(rows)
+    closing = ["</row>"] * length
     body = "".join(map("".join, zip(opening, *columns, closing, strict=True)))
     last = letters[-1] if letters else "A"
-    filter_ref = f"$A$1:${last}${max(len(rows), 1) + 1}" if sheet.columns else ""
+    filter_ref = f"$A$1:${last}${max(length, 1) + 1}" if sheet.columns else ""
     cols = "".join(
         f'<col min="{c}" max="{c}" width="{min(w + 2, _MAX_WIDTH) + _PADDING}" customWidth="1"/>'
         for c, w in enumerate(widths, start=1)
@@ -188,7 +192,7 @@ def _sheet_xml(sheet: Sheet, strings: dict[str, str], *, selected: bool) -> tupl
     autofilter = f'<autoFilter ref="{filter_ref.replace("$", "")}"/>' if filter_ref else ""
     return (
         f'{_DECLARATION}<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
-        f'<dimension ref="A1:{last}{len(rows) + 1}"/>'
+        f'<dimension ref="A1:{last}{length + 1}"/>'
         f'<sheetViews><sheetView{_SELECTED if selected else ""} workbookViewId="0">'
         '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
         '<selection pane="bottomLeft"/></sheetView></sheetViews>'
@@ -197,6 +201,26 @@ def _sheet_xml(sheet: Sheet, strings: dict[str, str], *, selected: bool) -> tupl
         '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
         "</worksheet>"
     ), filter_ref
+
+
+def _by_column(sheet: Sheet) -> tuple[list[list[object]], int]:
+    """The sheet's cells as one list per column, rows padded with None to the widest, and
+    the number of rows; no columns when there are no rows."""
+    if isinstance(sheet.rows, Columns):
+        values = [v if isinstance(v, list) else list(v) for v in sheet.rows.values]
+        lengths = set(map(len, values))
+        if len(lengths) > 1:
+            raise ValueError(f"sheet {sheet.name!r}: columns of different lengths {lengths}")
+        length = lengths.pop() if lengths else 0
+        padding = max(len(sheet.columns) - len(values), 0)
+        return (values + [[None] * length for _ in range(padding)] if length else []), length
+    rows = list(sheet.rows)
+    count = max(len(sheet.columns), max(map(len, rows), default=0))
+    if set(map(len, rows)) - {count}:
+        rows = [(*row, *(None,) * (count - len(row))) for row in rows]
+    # A column by itemgetter, not zip(*rows): that makes an iterator per row, and the
+    # garbage collector ran often enough to cost more than the rest.
+    return [list(map(itemgetter(c), rows)) for c in range(count if rows else 0)], len(rows)
 
 
 def _column_cells(
