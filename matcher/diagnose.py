@@ -258,6 +258,19 @@ def topic_balance(
 SORT_ALL_BELOW = 200_000
 
 
+def shortlist(person: Ints, score: Floats, room: Ints) -> Ints | None:
+    """Arcs that hold each person's ``room[person]`` best (ties at the cut kept), found in
+    linear time by histogram (``solvers.pruned.top_arcs``); None when there are too few
+    arcs to be worth it. Computed once per side, it serves every ``top_per_person`` call
+    whose quota plus skipped arcs fits in ``room``, so millions of arcs are read once."""
+    if person.shape[0] <= SORT_ALL_BELOW:
+        return None
+    levels = np.rint(score * SCORE_SCALE).astype(np.int64)
+    if levels.min() < 0 or levels.max() > SCORE_SCALE:
+        return None
+    return np.flatnonzero(top_arcs(person, levels, room))
+
+
 def top_per_person(
     person: Ints,
     partner: Ints,
@@ -265,31 +278,31 @@ def top_per_person(
     partner_rank: Ints,
     n: int | Ints,
     skip: Bool | None = None,
+    within: Ints | None = None,
 ) -> Ints:
     """Indices of each person's ``n`` best arcs (``n[person]`` when an array), arcs
     marked in ``skip`` left out: highest score as the solver sees it (``SCORE_SCALE``
     steps), then partner order, grouped by person. One int64 sort key, no lexsort.
 
-    Millions of arcs are first narrowed in linear time to a superset of each person's
-    best (histograms, ties at the cut kept), so only that is sorted, and no copy of
-    every arc is made.
+    Only the arcs of a ``shortlist`` are sorted: ``within`` when given (it must hold each
+    person's ``n`` plus skipped best), else one made here. No copy of every arc is made.
     """
     if person.shape[0] == 0:
         return np.zeros(0, dtype=np.int64)
     n_people = int(person.max()) + 1
     quota = np.full(n_people, n, dtype=np.int64) if isinstance(n, int) else n
-    levels = np.rint(score * SCORE_SCALE).astype(np.int64)
-    arcs: Ints | None = None
-    if person.shape[0] > SORT_ALL_BELOW and levels.min() >= 0 and levels.max() <= SCORE_SCALE:
+    arcs = within
+    if arcs is None:
         # Enough per person to still hold their best once the skipped arcs are dropped.
         room = quota[:n_people]
         if skip is not None:
             room = room + np.bincount(person[skip], minlength=n_people)
-        arcs = np.flatnonzero(top_arcs(person, levels, room))
+        arcs = shortlist(person, score, room)
     if skip is not None:
         arcs = np.flatnonzero(~skip) if arcs is None else arcs[~skip[arcs]]
     if arcs is not None:
-        person, partner, levels = person[arcs], partner[arcs], levels[arcs]
+        person, partner, score = person[arcs], partner[arcs], score[arcs]
+    levels = np.rint(score * SCORE_SCALE).astype(np.int64)
     width = int(partner_rank.max(initial=0)) + 1
     steps = SCORE_SCALE - levels
     order = np.argsort((person * (SCORE_SCALE + 1) + steps) * width + partner_rank[partner])
@@ -312,13 +325,15 @@ def alternates(
     score: Floats,
     chosen: Bool,
     n: int,
+    within: Ints | None = None,
 ) -> list[Alternate]:
     """Each person's ``n`` best candidate partners they did not get, from the candidate
-    graph the solver used (so never a pair the rules forbid), best first."""
+    graph the solver used (so never a pair the rules forbid), best first. ``within``: a
+    ``shortlist`` holding each person's ``n`` plus chosen best arcs."""
     if n <= 0 or arc_person.shape[0] == 0:
         return []
     rank = np.argsort(np.argsort(np.array([p.id for p in partners]), kind="stable"))
-    top = top_per_person(arc_person, arc_partner, score, rank, n, skip=chosen)
+    top = top_per_person(arc_person, arc_partner, score, rank, n, skip=chosen, within=within)
     who, whom = arc_person[top], arc_partner[top]
     starts = np.concatenate([[True], who[1:] != who[:-1]])
     first = np.maximum.accumulate(np.where(starts, np.arange(who.shape[0]), 0))

@@ -31,6 +31,7 @@ from matcher.diagnose import (
     pair_score,
     rankings,
     rule_masks,
+    shortlist,
     solve_peers,
     solve_track,
     top_per_person,
@@ -707,15 +708,22 @@ def bipartite_track(
         got = np.bincount(graph.left[chosen], minlength=graph.n_left)
         short = np.flatnonzero((got < wanted) & (got < problem.left_demand))
         misses = near_misses(scorer, short)
-        unmatched, reasons = _unmatched(solved, wanted, misses)
+        n_alt = config.diagnosis.alternates
+        # One shortlist per side holds each person's alternates (past their own pairs)
+        # and the partners their reason names, so the arcs are narrowed once per side.
+        left_list, right_list = (
+            shortlist(ends, graph.score, np.maximum(
+                n_alt + np.bincount(ends[chosen], minlength=size), NAMES_SHOWN))
+            for ends, size in ((graph.left, graph.n_left), (graph.right, graph.n_right))
+        )  # fmt: skip
+        unmatched, reasons = _unmatched(solved, wanted, misses, (left_list, right_list))
         chosen_mask = np.zeros(graph.n_arcs, dtype=bool)
         chosen_mask[chosen] = True
-        n_alt = config.diagnosis.alternates
         found = [
             *alternates(track, askers, offerers, graph.left, graph.right, graph.score,
-                        chosen_mask, n_alt),
+                        chosen_mask, n_alt, left_list),
             *alternates(track, offerers, askers, graph.right, graph.left, graph.score,
-                        chosen_mask, n_alt),
+                        chosen_mask, n_alt, right_list),
         ]  # fmt: skip
         topics = topic_balance(
             track, askers, offerers, problem.right_capacity, graph.left[chosen], graph.right[chosen]
@@ -755,15 +763,15 @@ def _blocking(solved: SolvedTrack) -> int:
 
 
 def _best_arcs(
-    ends: Ints, others: Ints, score: Floats, wanted: Bool, n: int
+    ends: Ints, others: Ints, score: Floats, wanted: Bool, n: int, within: Ints | None = None
 ) -> dict[int, list[int]]:
     """Per person with ``wanted[person]``: the arcs of their ``n`` best candidates (ties
-    to the partner listed first)."""
+    to the partner listed first); ``within``: a ``shortlist`` holding them."""
     if not wanted[ends].any():
         return {}
     order = np.arange(int(others.max()) + 1)
     quota = np.where(wanted, n, 0)[: int(ends.max()) + 1]
-    top = top_per_person(ends, others, score, order, quota)
+    top = top_per_person(ends, others, score, order, quota, within=within)
     out: dict[int, list[int]] = {}
     for arc in top.tolist():
         out.setdefault(int(ends[arc]), []).append(arc)
@@ -776,12 +784,16 @@ def _no_place(offered: int) -> str:
 
 
 def _unmatched(
-    solved: SolvedTrack, wanted: Ints, misses: NearMisses
+    solved: SolvedTrack,
+    wanted: Ints,
+    misses: NearMisses,
+    shortlists: tuple[Ints | None, Ints | None] = (None, None),
 ) -> tuple[list[Unmatched], dict[str, int]]:
     """The computed reason for everyone who got fewer partners than they asked for.
 
     With per-kind (grouped) demand, a partner with room overall may still have none for
-    this kind of person. Full partners are named, the person's best candidates first.
+    this kind of person. Full partners are named, the person's best candidates first
+    (from ``shortlists``, each side's, when given).
     """
     track, askers, offerers = solved.track, solved.askers, solved.offerers
     graph, problem, offered = solved.graph, solved.problem, solved.offered
@@ -810,8 +822,12 @@ def _unmatched(
         mentors_of.setdefault(int(graph.left[arc]), []).append(offerers[graph.right[arc]].name)
     short_left = (got_left < wanted) & (room_left > 0)
     short_right = (got_right == 0) & (offered > 0) & (problem.right_capacity > 0)
-    best_left = _best_arcs(graph.left, graph.right, graph.score, short_left, NAMES_SHOWN)
-    best_right = _best_arcs(graph.right, graph.left, graph.score, short_right, NAMES_SHOWN)
+    best_left = _best_arcs(
+        graph.left, graph.right, graph.score, short_left, NAMES_SHOWN, shortlists[0]
+    )
+    best_right = _best_arcs(
+        graph.right, graph.left, graph.score, short_right, NAMES_SHOWN, shortlists[1]
+    )
 
     unmatched: list[Unmatched] = []
     reasons: dict[str, int] = {}

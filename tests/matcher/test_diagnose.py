@@ -27,6 +27,7 @@ from matcher.diagnose import (
     _reach,
     _with_arcs,
     rule_masks,
+    shortlist,
     top_per_person,
     why_not,
 )
@@ -507,11 +508,18 @@ def test_top_per_person_picks_each_persons_best_in_order(
         mine.sort(key=lambda k: (-round(score[k] * SCORE_SCALE), rank[partner[k]]))
         wanted.extend(mine[: quota[who]])
     n_arg = quota if per_person else n
+    # A shortlist made once with room for the quota, the skipped arcs and some to spare
+    # (as one per side serves several calls) changes nothing.
+    skipped = np.bincount(person[skip], minlength=n_people) if skip is not None else 0
+    room = quota + skipped + rng.integers(0, 3, n_people)
     original = diagnose.SORT_ALL_BELOW
     try:
         for threshold in (original, 0):
             diagnose.SORT_ALL_BELOW = threshold
             got = top_per_person(person, partner, score, rank, n_arg, skip)
+            assert got.tolist() == wanted
+            within = shortlist(person, score, room)
+            got = top_per_person(person, partner, score, rank, n_arg, skip, within=within)
             assert got.tolist() == wanted
     finally:
         diagnose.SORT_ALL_BELOW = original
