@@ -21,7 +21,7 @@ from matcher.config import ProgramConfig
 from matcher.models import MatchResult, Participant, Role
 from matcher.report import ROLE_TRACK, attribute_rows, report_html
 from matcher.scoring import COMPONENTS
-from matcher.workbook import FORMULA_START, Columns, Sheet, workbook_bytes
+from matcher.workbook import FORMULA_START, Columns, Sheet, format_column, workbook_bytes
 from matcher.workbook import neutralise as neutralise
 
 #: Written last into every results folder; its presence marks a folder as ours.
@@ -94,7 +94,7 @@ def _csv_column(values: Sequence[object]) -> list[str] | None:
     when a text holds a CR or NUL. Only text is checked: numbers never need quotes."""
     kinds = set(map(type, values))
     if kinds == {float}:
-        return list(map(format, values, repeat(".2f")))
+        return format_column(values, ".2f")
     if kinds <= {int, type(None)}:
         return ["" if v is None else f"{v}" for v in values]
     if kinds == {str}:
@@ -160,8 +160,12 @@ def _pair_table(result: MatchResult) -> Table:
 
 
 def _rounded(values: Iterable[float]) -> list[float]:
-    """Two decimals, as the files show them (one C-level pass, not a call per value)."""
-    return list(map(round, values, repeat(2)))
+    """Two decimals, as the files show them, each distinct value rounded once (scores
+    repeat a lot). Zero is not looked up but kept as it is, sign and all (-0.0 and 0.0
+    are one key)."""
+    values = list(values)
+    rounded = {v: round(v, 2) for v in set(values) if v}
+    return list(map(rounded.get, values, values))
 
 
 CHANGE_COLUMNS = ["track", "change", "a_id", "a_name", "b_id", "b_name", "reason"]
