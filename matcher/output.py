@@ -91,31 +91,39 @@ def _columns_csv(header: Sequence[str], columns: Sequence[Sequence[object]]) -> 
 
 def _csv_column(values: Sequence[object]) -> list[str] | None:
     """A column's cells as CSV text, quoted where the csv module would quote them; None
-    when a text holds a CR or NUL. Only text is checked: numbers never need quotes."""
+    when a text holds a CR or NUL. Only text is checked (numbers never need quotes), and
+    each distinct text once: ids, tracks and names repeat down a column."""
     kinds = set(map(type, values))
     if kinds == {float}:
         return format_column(values, ".2f")
+    if kinds == {int}:
+        return format_column(values)
     if kinds <= {int, type(None)}:
         return ["" if v is None else f"{v}" for v in values]
-    if kinds == {str}:
-        column = cast("list[str]", values)
-        joined = "\n".join(column)
-        # Joined by newlines, a text starts at the start or after one (a newline inside a
-        # text may give a false alarm: then each text is checked).
-        if joined.startswith(FORMULA_START) or any(f"\n{c}" in joined for c in FORMULA_START):
-            column = ["'" + v if v.startswith(FORMULA_START) else v for v in column]
-    else:
-        column = list(map(_csv_cell, values))
-        joined = "\n".join(column)
+    # Text alone is neutralised here; a mixed column's cells already are (by _csv_cell,
+    # which leaves numbers alone: -1.50 is a number, not a formula).
+    text = kinds == {str}
+    column = cast("list[str]", values) if text else list(map(_csv_cell, values))
+    distinct = list(dict.fromkeys(column))
+    joined = "\n".join(distinct)
     if "\r" in joined or "\0" in joined:
         return None
-    if "," in joined or '"' in joined or joined.count("\n") >= len(column):
-        column = [_quote(t) if "," in t or '"' in t or "\n" in t else t for t in column]
+    # Joined by newlines, a text starts at the start or after one (a newline inside a
+    # text may give a false alarm: then each text is checked).
+    formula = text and (
+        joined.startswith(FORMULA_START) or any(f"\n{c}" in joined for c in FORMULA_START)
+    )
+    quotes = "," in joined or '"' in joined or joined.count("\n") >= len(distinct)
+    if formula or quotes:
+        shown = {v: _quote_if_needed(_csv_cell(v) if formula else v) for v in distinct}
+        column = list(map(shown.__getitem__, column))
     return column
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
+def _quote_if_needed(text: str) -> str:
+    return (
+        '"' + text.replace('"', '""') + '"' if "," in text or '"' in text or "\n" in text else text
+    )
 
 
 PAIR_COLUMNS = [
