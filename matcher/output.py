@@ -108,11 +108,7 @@ def _csv_column(values: Sequence[object]) -> list[str] | None:
     joined = "\n".join(distinct)
     if "\r" in joined or "\0" in joined:
         return None
-    # Joined by newlines, a text starts at the start or after one (a newline inside a
-    # text may give a false alarm: then each text is checked).
-    formula = text and (
-        joined.startswith(FORMULA_START) or any(f"\n{c}" in joined for c in FORMULA_START)
-    )
+    formula = text and any(map(str.startswith, distinct, repeat(FORMULA_START)))
     quotes = "," in joined or '"' in joined or joined.count("\n") >= len(distinct)
     if formula or quotes:
         shown = {v: _quote_if_needed(_csv_cell(v) if formula else v) for v in distinct}
