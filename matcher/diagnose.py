@@ -136,9 +136,7 @@ def rule_masks(scorer: Scorer, rows: slice) -> tuple[dict[str, Bool], npt.NDArra
 
 def pair_score(scorer: Scorer, values: npt.NDArray[np.float32]) -> Floats:
     """Scores (0-1) of component rows (n x components), as ``Scorer.candidates`` stores."""
-    w = np.array([scorer.weights[c] for c in COMPONENTS], dtype=np.float64)
-    result: Floats = np.clip(values.astype(np.float64) @ w, 0.0, 1.0)
-    return result
+    return scorer.pair_scores(values.T)
 
 
 def near_misses(scorer: Scorer, rows: Ints) -> NearMisses:
@@ -153,21 +151,34 @@ def near_misses(scorer: Scorer, rows: Ints) -> NearMisses:
     rights: list[Index] = []
     rules: list[Index] = []
     scores: list[Floats] = []
+    # Every component and weight is >= 0, so a minimum score of 0 forbids nothing: then
+    # the rules alone find the near misses, and only those cells are scored.
+    whole_blocks = scorer.whole is not None or scorer.config.rules.min_score > 0
     for block in _runs(np.flatnonzero(wanted), most):
-        masks, values = rule_masks(scorer, block)
-        count = np.zeros(values.shape[1:], dtype=np.int8)
+        if whole_blocks:
+            masks, values = rule_masks(scorer, block)
+        else:
+            masks, values = scorer.rules(block), None
+        count = np.zeros(masks["same_person"].shape, dtype=np.int8)
         for mask in masks.values():
             count += mask
         count[~wanted[block]] = 0  # rows scored only to fill a gap
+        alone = count == 1
+        cells: list[tuple[Ints, Ints]] = []
         for r, name in enumerate(RULES):
             if name not in masks or name not in RELAXABLE:
                 continue
-            ii, jj = np.nonzero(masks[name] & (count == 1))
+            ii, jj = np.nonzero(masks[name] & alone)
+            cells.append((ii, jj))
             lefts.append((ii + (block.start or 0)).astype(np.int32))
             rights.append(jj.astype(np.int32))
             rules.append(np.full(ii.shape[0], r, dtype=np.int8))
-            # The score only: the components of millions of near misses are never read.
-            scores.append(pair_score(scorer, values[:, ii, jj].T))
+        if not cells:
+            continue
+        at = (np.concatenate([ii for ii, _ in cells]), np.concatenate([jj for _, jj in cells]))
+        # The score only: the components of millions of near misses are never read.
+        chosen = values[:, at[0], at[1]] if values is not None else scorer.components(block, at)
+        scores.append(scorer.pair_scores(chosen))
     if not lefts:
         empty = np.zeros(0, dtype=np.int64)
         return NearMisses(empty, empty, empty, np.zeros(0))

@@ -237,3 +237,41 @@ def test_pair_components_equal_the_block_values(
     want = block[:, left, right].T
     assert np.allclose(got[:, 0], want[:, 0], rtol=0, atol=1e-6)
     assert np.array_equal(got[:, 1:], want[:, 1:])
+
+
+@settings(max_examples=80)
+@given(surveys(), st.sampled_from(range(len(CONFIGS))), st.booleans(), st.integers(0, 2**32 - 1))
+def test_components_at_cells_equal_the_block_values(
+    survey: tuple[list[Participant], list[Participant]], which: int, symmetric: bool, seed: int
+) -> None:
+    """Near misses score only their own cells of a block: exactly the block's values."""
+    mentees, mentors = survey
+    if symmetric:
+        mentors = mentees
+    scorer = Scorer(mentees, mentors, CONFIGS[which], symmetric=symmetric)
+    rng = np.random.default_rng(seed)
+    first = int(rng.integers(0, len(mentees)))
+    rows = slice(first, int(rng.integers(first + 1, len(mentees) + 1)))
+    block = scorer.components(rows)
+    cells = rng.random(block.shape[1:]) < 0.4
+    ii, jj = np.nonzero(cells)
+    assert np.array_equal(scorer.components(rows, (ii, jj)), block[:, ii, jj])
+
+
+@settings(max_examples=100)
+@given(st.integers(1, 300), st.integers(0, 2**32 - 1))
+def test_a_pairs_score_does_not_depend_on_the_pairs_scored_with_it(n: int, seed: int) -> None:
+    """The same components give the same score bit for bit, alone or in any batch (a
+    matrix product's rounding depended on the batch)."""
+    mentees = [Participant(id="a", name="A", roles=(Role.MENTEE,), goals=("x",))]
+    mentors = [Participant(id="b", name="B", roles=(Role.MENTOR,))]
+    scorer = Scorer(mentees, mentors, ProgramConfig())
+    rng = np.random.default_rng(seed)
+    weights = rng.random(len(COMPONENTS))
+    scorer.weights = dict(zip(COMPONENTS, weights / weights.sum(), strict=True))
+    values = rng.random((len(COMPONENTS), n)).astype(np.float32)
+    together = scorer.pair_scores(values)
+    order = rng.permutation(n)
+    assert np.array_equal(scorer.pair_scores(values[:, order]), together[order])
+    for k in rng.integers(0, n, 5).tolist():
+        assert scorer.pair_scores(values[:, k : k + 1])[0] == together[k]
