@@ -374,6 +374,55 @@ def _unquoted_cell(row: list[str], columns: list[list[str | None]]) -> int:
     return best
 
 
+def _checked_cells(
+    path: Path, row: list[str], number: int, headers: list[str], issues: list[Issue]
+) -> list[str | None]:
+    """A row's cells (stripped, empty -> None), each oversized, NUL or control-character
+    cell located in ``issues``."""
+    cells: list[str | None] = []
+    for col, cell in enumerate(row):
+        value = cell.strip()
+        if len(value) > MAX_CELL_CHARS:
+            issues.append(
+                _error(
+                    path,
+                    f"cell of {len(value):,} characters; the most a survey answer holds "
+                    f"is {MAX_CELL_CHARS:,} (Excel's limit): a damaged file or a quote "
+                    "that never closes? Shorten the answer or re-export the file",
+                    row=number,
+                    column=headers[col],
+                    value=excerpt(value, 40),
+                )
+            )
+            value = ""
+        elif "\x00" in value:
+            issues.append(
+                _error(
+                    path,
+                    "contains a NUL character: the file is damaged; re-export it or "
+                    "retype this answer",
+                    row=number,
+                    column=headers[col],
+                    value=excerpt(value, 40),
+                )
+            )
+            value = ""
+        elif _CONTROL.search(value):
+            issues.append(
+                _warning(
+                    path,
+                    "control characters removed (an answer never needs them; they "
+                    "could rewrite a terminal or a log line)",
+                    row=number,
+                    column=headers[col],
+                    value=excerpt(value, 40),
+                )
+            )
+            value = _CONTROL.sub("", value).strip()
+        cells.append(value or None)
+    return cells
+
+
 def _table(
     path: Path, rows: list[list[str]], warnings: list[Issue], delimiter: str = ","
 ) -> RawTable:
@@ -402,7 +451,7 @@ def _table(
                 )
             )
     skip = _export_header_rows(path, rows, issues)
-    columns: list[list[str | None]] = [[] for _ in headers]
+    kept: list[list[str | None]] = []
     row_numbers: list[int] = []
     ragged: list[tuple[int, list[str]]] = []
     for index in range(1 + skip, len(rows)):
@@ -412,47 +461,13 @@ def _table(
                 ragged.append((number, row))
                 continue
             row = row[:width]
-        cells: list[str | None] = []
-        for col, cell in enumerate(row):
-            value = cell.strip()
-            if len(value) > MAX_CELL_CHARS:
-                issues.append(
-                    _error(
-                        path,
-                        f"cell of {len(value):,} characters; the most a survey answer holds "
-                        f"is {MAX_CELL_CHARS:,} (Excel's limit): a damaged file or a quote "
-                        "that never closes? Shorten the answer or re-export the file",
-                        row=number,
-                        column=headers[col],
-                        value=excerpt(value, 40),
-                    )
-                )
-                value = ""
-            elif "\x00" in value:
-                issues.append(
-                    _error(
-                        path,
-                        "contains a NUL character: the file is damaged; re-export it or "
-                        "retype this answer",
-                        row=number,
-                        column=headers[col],
-                        value=excerpt(value, 40),
-                    )
-                )
-                value = ""
-            elif _CONTROL.search(value):
-                issues.append(
-                    _warning(
-                        path,
-                        "control characters removed (an answer never needs them; they "
-                        "could rewrite a terminal or a log line)",
-                        row=number,
-                        column=headers[col],
-                        value=excerpt(value, 40),
-                    )
-                )
-                value = _CONTROL.sub("", value).strip()
-            cells.append(value or None)
+        joined = "".join(row)
+        if len(joined) <= MAX_CELL_CHARS and "\x00" not in joined and not _CONTROL.search(joined):
+            # No cell is too long or holds a NUL or a control character: nothing to report
+            # (the checks below, one row at a time instead of one cell at a time).
+            cells: list[str | None] = [cell.strip() or None for cell in row]
+        else:
+            cells = _checked_cells(path, row, number, headers, issues)
         if not any(cells):
             continue  # blank rows: spreadsheet padding
         if len(row) < width:
@@ -466,9 +481,11 @@ def _table(
                 )
             )
             cells.extend([None] * (width - len(row)))
-        for col, answer in enumerate(cells):
-            columns[col].append(answer)
+        kept.append(cells)
         row_numbers.append(number)
+    columns: list[list[str | None]] = (
+        [list(column) for column in zip(*kept, strict=True)] if kept else [[] for _ in headers]
+    )
     for number, row in ragged[:MAX_ROW_ISSUES]:
         col = _unquoted_cell(row, columns)
         issues.append(
