@@ -6,9 +6,10 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from matcher.config import FIELDS, ProgramConfig
@@ -57,6 +58,52 @@ _FORMAT_WORDS: dict[str, MeetingFormat] = {
 }  # fmt: skip
 
 
+#: The numeric fields strptime reads, as the ASCII digits that always parse the same way.
+_DIGITS = {
+    "Y": "(?P<Y>[0-9]{4})", "m": "(?P<m>[0-9]{1,2})", "d": "(?P<d>[0-9]{1,2})",
+    "H": "(?P<H>[0-9]{1,2})", "M": "(?P<M>[0-9]{1,2})", "S": "(?P<S>[0-9]{1,2})",
+}  # fmt: skip
+
+
+def _fast_pattern(fmt: str) -> re.Pattern[str] | None:
+    """A regex for a format made of exactly %Y %m %d %H %M %S, each once, split by literal
+    text without digits; None for any other format. Text it matches splits into the same
+    fields as under strptime, so ``datetime(...)`` gives strptime's answer (or its
+    ValueError, for out-of-range numbers)."""
+    parts = re.split(r"(%.)", fmt)
+    literals, directives = parts[0::2], parts[1::2]
+    letters = [d[1] for d in directives]
+    if sorted(letters) != sorted(_DIGITS) or any(
+        any(c.isdigit() or c == "%" for c in text) for text in literals
+    ):
+        return None
+    if any(not text for text in literals[1:-1]):
+        return None  # adjacent fields: digits could split differently
+    pattern = "".join(
+        re.escape(text) + (_DIGITS[d[1]] if d else "")
+        for text, d in zip(literals, [*directives, ""], strict=True)
+    )
+    return re.compile(pattern)
+
+
+_FAST_FORMATS = {
+    fmt: pattern for fmt in _TIMESTAMP_FORMATS if (pattern := _fast_pattern(fmt)) is not None
+}
+
+
+def parse_time(text: str, fmt: str) -> datetime:
+    """``datetime.strptime(text, fmt)``, without strptime's per-call cost for the plain
+    numeric formats of survey timestamps (one call per row otherwise dominates intake)."""
+    pattern = _FAST_FORMATS.get(fmt)
+    match = pattern.fullmatch(text) if pattern is not None else None
+    if match is None:
+        return datetime.strptime(text, fmt)
+    return datetime(
+        int(match["Y"]), int(match["m"]), int(match["d"]),
+        int(match["H"]), int(match["M"]), int(match["S"]),
+    )  # fmt: skip
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def key(text: str) -> str:
     """How names, ids and labels are compared: case- and spacing-insensitive."""
@@ -73,6 +120,58 @@ class Record:
     values: dict[str, Any] = field(default_factory=dict)
     #: Raw names in preferred/avoid/manager, resolved to ids once every file is read.
     references: dict[str, list[str]] = field(default_factory=dict)
+
+
+Cells = list[tuple[int, str]]
+_T = TypeVar("_T")
+
+
+class _Problem(NamedTuple):
+    """An issue found in some cells, before it is given the row it is reported on."""
+
+    severity: Severity
+    column: int | None
+    value: str | None
+    message: str
+
+
+Problems = tuple[_Problem, ...]
+
+
+class _Field(Generic[_T]):
+    """One field's columns, each distinct answer parsed once.
+
+    A parse depends only on the cells (the config and the header are fixed for a table),
+    and surveys repeat answers heavily: a 12,000-row export holds a few dozen distinct
+    grades, zones and option lists. Exceptions are not kept, so a parse that raises does
+    so on the row it would have raised on anyway. The parser is passed in, not kept: a
+    reader holding fields holding the reader would be a cycle only the GC frees.
+    """
+
+    __slots__ = ("columns", "keys", "memo", "name")
+
+    def __init__(self, name: str, columns: list[tuple[int, list[str | None]]]) -> None:
+        self.name = name
+        self.columns = columns
+        #: Each row's answers in this field's columns: the memo key.
+        self.keys: Sequence[object] | None = (
+            None
+            if not columns
+            else columns[0][1]
+            if len(columns) == 1
+            else list(zip(*(values for _, values in columns), strict=True))
+        )
+        self.memo: dict[object, tuple[_T, Problems]] = {}
+
+    def at(self, k: int, parse: Callable[[str, Cells], tuple[_T, Problems]]) -> tuple[_T, Problems]:
+        answers = self.keys[k] if self.keys is not None else None
+        found = self.memo.get(answers)
+        if found is None:
+            cells = [
+                (col, value) for col, values in self.columns if (value := values[k]) is not None
+            ]
+            found = self.memo[answers] = parse(self.name, cells)
+        return found
 
 
 class TableReader:
@@ -106,6 +205,18 @@ class TableReader:
         self.default_roles = self._default_roles()
         self._stamp_format: str | None = None
         self.mapping = self._map_columns()
+        self._answered: dict[int, list[str | None]] = {}
+        self._experts: dict[tuple[str, int | None], Expertise] = {}
+        self._splits: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._scalars: dict[str, _Field[tuple[int, str] | None]] = {}
+        self._plain: dict[str, tuple[int, list[str | None], bool]] = {}
+        self._integers: dict[str, _Field[int | None]] = {}
+        self._lists: dict[str, _Field[tuple[str, ...]]] = {}
+        self._roles_field: _Field[tuple[Role, ...]] = self._field("roles")
+        self._expertise_field: _Field[tuple[Expertise, ...]] = self._field("expertise")
+        self._seniority_field: _Field[tuple[int, str] | None] = self._field("seniority")
+        self._offset_field: _Field[tuple[str, float] | None] = self._field("timezone")
+        self._format_field: _Field[MeetingFormat] = self._field("format")
 
     # -- columns -------------------------------------------------------------------------
 
@@ -164,6 +275,27 @@ class TableReader:
         specs = {**self.config.columns, **self._extra_specs()}
         return {name: [s for s in items if not self._match(s)] for name, items in specs.items()}
 
+    def _answers(self, col: int) -> list[str | None]:
+        """A column with every non-answer (a missing token, Microsoft's ``anonymous``) as
+        None, worked out once per distinct cell and shared by the fields reading it."""
+        found = self._answered.get(col)
+        if found is not None:
+            return found
+        blank: dict[str, bool] = {}
+        for value in self.table.columns[col]:
+            if value is not None and value not in blank:
+                k = key(value)
+                blank[value] = k in self.missing or bool(
+                    self.preset.anonymous and k in self.preset.anonymous
+                )
+        found = self._answered[col] = [
+            None if value is None or blank[value] else value for value in self.table.columns[col]
+        ]
+        return found
+
+    def _field(self, name: str) -> _Field[Any]:
+        return _Field(name, [(col, self._answers(col)) for col in self.mapping.get(name, [])])
+
     # -- problems ------------------------------------------------------------------------
 
     def _problem(
@@ -180,20 +312,32 @@ class TableReader:
             )
         )
 
+    def _read(self, found: tuple[_T, Problems], row: int) -> _T:
+        """A parsed field, its problems reported on this row."""
+        value, problems = found
+        for problem in problems:
+            self._problem(problem.severity, row, *problem[1:])
+        return value
+
     # -- cells ---------------------------------------------------------------------------
 
-    def _cells(self, name: str, k: int) -> list[tuple[int, str]]:
+    def _cells(self, name: str, k: int) -> Cells:
         out = []
         for col in self.mapping.get(name, []):
-            value = self.table.columns[col][k]
-            if value is None or key(value) in self.missing:
-                continue
-            if self.preset.anonymous and key(value) in self.preset.anonymous:
-                continue
-            out.append((col, value))
+            value = self._answers(col)[k]
+            if value is not None:
+                out.append((col, value))
         return out
 
-    def _split(self, name: str, value: str) -> list[str]:
+    def _split(self, name: str, value: str) -> tuple[str, ...]:
+        """A multi-select answer's items, split once per field and distinct answer: the
+        same option list recurs in many rows and columns (goals asked three times)."""
+        found = self._splits.get((name, value))
+        if found is None:
+            found = self._splits[name, value] = tuple(self._split_answer(name, value))
+        return found
+
+    def _split_answer(self, name: str, value: str) -> list[str]:
         if name in {"preferred", "avoid"}:
             parts = re.split(rf"[{re.escape(self.config.intake.name_list_separator)}\n]", value)
             return [p.strip() for p in parts if p.strip()]
@@ -224,73 +368,63 @@ class TableReader:
             rest = rest.removeprefix(sep).strip()
         return [i for i in items if i]
 
-    # -- fields --------------------------------------------------------------------------
+    # -- parsers: cells in, value and problems out (no row: they are memoised) -----------
 
-    def _order(self, k: int) -> tuple[float, int, int]:
-        """Sort key for duplicate submissions: timestamp, then file, then row."""
-        cells = self._cells("timestamp", k)
+    def _parse_scalar(self, name: str, cells: Cells) -> tuple[tuple[int, str] | None, Problems]:
         if not cells:
-            return (0.0, self.file_index, k)
-        formats = [self._stamp_format] if self._stamp_format else []
-        for fmt in [*formats, *_TIMESTAMP_FORMATS]:
-            try:
-                stamp = datetime.strptime(cells[0][1], fmt).timestamp()
-            except ValueError:
-                continue
-            self._stamp_format = fmt  # exports use one format throughout
-            return (stamp, self.file_index, k)
-        return (0.0, self.file_index, k)
-
-    def _scalar(self, name: str, k: int, row: int) -> tuple[int, str] | None:
-        cells = self._cells(name, k)
-        if not cells:
-            return None
+            return None, ()
         mode = self.config.combine_for(name)
         if mode == "join":
-            return cells[0][0], " ".join(" ".join(v.split()) for _, v in cells)
+            return (cells[0][0], " ".join(" ".join(v.split()) for _, v in cells)), ()
         first_col, first = cells[0]
-        for col, other in cells[1:]:
-            if key(other) != key(first):
-                self._problem(
-                    Severity.WARNING,
-                    row,
-                    col,
-                    other,
-                    f"second answer for {name}; kept {first!r} from the first column",
-                )
-        return first_col, first
+        problems = tuple(
+            _Problem(
+                Severity.WARNING,
+                col,
+                other,
+                f"second answer for {name}; kept {first!r} from the first column",
+            )
+            for col, other in cells[1:]
+            if key(other) != key(first)
+        )
+        return (first_col, first), problems
 
-    def _integer(self, name: str, k: int, row: int) -> int | None:
-        cells = self._cells(name, k)
+    def _parse_integer(self, name: str, cells: Cells) -> tuple[int | None, Problems]:
         if not cells:
-            return None
+            return None, ()
+        problems: list[_Problem] = []
         numbers: list[int] = []
         for col, value in cells:
             match = _INT.match(value)
             if match is None:
-                self._problem(
-                    Severity.ERROR, row, col, value, f"{name} must be a whole number >= 0 (e.g. 2)"
+                problems.append(
+                    _Problem(
+                        Severity.ERROR, col, value, f"{name} must be a whole number >= 0 (e.g. 2)"
+                    )
                 )
                 continue
             numbers.append(int(match["n"]))
         if not numbers:
-            return None
+            return None, tuple(problems)
         total = sum(numbers) if self.config.combine_for(name) == "sum" else numbers[0]
         if name == "capacity" and total > self.config.mentoring.max_capacity:
-            self._problem(
-                Severity.WARNING,
-                row,
-                cells[0][0],
-                str(total),
-                f"capacity capped at mentoring.max_capacity = {self.config.mentoring.max_capacity}",
+            problems.append(
+                _Problem(
+                    Severity.WARNING,
+                    cells[0][0],
+                    str(total),
+                    "capacity capped at mentoring.max_capacity = "
+                    f"{self.config.mentoring.max_capacity}",
+                )
             )
             total = self.config.mentoring.max_capacity
-        return total
+        return total, tuple(problems)
 
-    def _roles(self, k: int, row: int) -> tuple[Role, ...]:
+    def _parse_roles(self, name: str, cells: Cells) -> tuple[tuple[Role, ...], Problems]:
+        problems: list[_Problem] = []
         roles: list[Role] = []
-        for col, value in self._cells("roles", k):
-            for label in self._split("roles", value):
+        for col, value in cells:
+            for label in self._split(name, value):
                 found = self.role_labels.get(key(label)) or _ROLE_WORDS.get(key(label))
                 if found is None:
                     words = key(label)
@@ -303,43 +437,45 @@ class TableReader:
                         )
                 if found is None:
                     known = ", ".join(sorted(set(self.config.answers.roles) | set(_ROLE_WORDS)))
-                    self._problem(
-                        Severity.ERROR,
-                        row,
-                        col,
-                        label,
-                        f"unknown role; expected one of: {known} "
-                        "(map more labels in [answers.roles])",
+                    problems.append(
+                        _Problem(
+                            Severity.ERROR,
+                            col,
+                            label,
+                            f"unknown role; expected one of: {known} "
+                            "(map more labels in [answers.roles])",
+                        )
                     )
                     continue
                 roles.extend(r for r in found if r not in roles)
-        return tuple(roles) or self.default_roles
+        return tuple(roles) or self.default_roles, tuple(problems)
 
-    def _seniority(self, k: int, row: int) -> tuple[int, str] | None:
-        cell = self._scalar("seniority", k, row)
+    def _parse_seniority(self, name: str, cells: Cells) -> tuple[tuple[int, str] | None, Problems]:
+        cell, problems = self._parse_scalar(name, cells)
         if cell is None:
-            return None
+            return None, problems
         col, value = cell
         rank = self.ladder.get(key(value))
         if rank is not None:
-            return rank, self.ladder_labels[rank]
+            return (rank, self.ladder_labels[rank]), problems
         if not self.ladder and _INT.match(value):
-            return int(value), value
+            return (int(value), value), problems
         expected = ", ".join(self.config.seniority.ladder) or "a whole number"
-        self._problem(
-            Severity.ERROR,
-            row,
-            col,
-            value,
-            f"seniority not on the ladder; expected one of: {expected} "
-            "(add it to [seniority] ladder or aliases)",
+        return None, (
+            *problems,
+            _Problem(
+                Severity.ERROR,
+                col,
+                value,
+                f"seniority not on the ladder; expected one of: {expected} "
+                "(add it to [seniority] ladder or aliases)",
+            ),
         )
-        return None
 
-    def _offset(self, k: int, row: int) -> tuple[str, float] | None:
-        cell = self._scalar("timezone", k, row)
+    def _parse_offset(self, name: str, cells: Cells) -> tuple[tuple[str, float] | None, Problems]:
+        cell, problems = self._parse_scalar(name, cells)
         if cell is None:
-            return None
+            return None, problems
         col, value = cell
         if "/" in value and " " not in value.strip():
             try:
@@ -352,40 +488,42 @@ class TableReader:
                 )
                 delta = when.utcoffset()
                 hours = delta.total_seconds() / 3600 if delta is not None else 0.0
-                return value.strip(), hours
+                return (value.strip(), hours), problems
         match = _OFFSET.search(value.strip())
         if match is not None:
             if match["zero"]:
-                return value, 0.0
+                return (value, 0.0), problems
             sign = match["sign"] or match["sign2"]
             hours = int(match["h"] or match["h2"]) + int(match["m"] or match["m2"] or 0) / 60
-            return value, -hours if sign in "-\u2212" else hours
-        self._problem(
-            Severity.ERROR,
-            row,
-            col,
-            value,
-            "unknown time zone; expected an IANA name (Europe/London) or an offset (UTC+01:00)",
+            return (value, -hours if sign in "-\u2212" else hours), problems
+        return None, (
+            *problems,
+            _Problem(
+                Severity.ERROR,
+                col,
+                value,
+                "unknown time zone; expected an IANA name (Europe/London) or an offset (UTC+01:00)",
+            ),
         )
-        return None
 
-    def _format(self, k: int, row: int) -> MeetingFormat:
-        cell = self._scalar("format", k, row)
+    def _parse_format(self, name: str, cells: Cells) -> tuple[MeetingFormat, Problems]:
+        cell, problems = self._parse_scalar(name, cells)
         if cell is None:
-            return MeetingFormat.EITHER
+            return MeetingFormat.EITHER, problems
         col, value = cell
         found = self.format_labels.get(key(value)) or _FORMAT_WORDS.get(key(value))
         if found is None:
-            self._problem(
-                Severity.ERROR,
-                row,
-                col,
-                value,
-                "unknown meeting format; expected virtual, in person or either "
-                "(map more labels in [answers.format])",
+            return MeetingFormat.EITHER, (
+                *problems,
+                _Problem(
+                    Severity.ERROR,
+                    col,
+                    value,
+                    "unknown meeting format; expected virtual, in person or either "
+                    "(map more labels in [answers.format])",
+                ),
             )
-            return MeetingFormat.EITHER
-        return found
+        return found, problems
 
     def _level(self, text: str) -> int | None:
         text = text.strip()
@@ -396,55 +534,115 @@ class TableReader:
             return int(leading.group(1))
         return self.level_labels.get(key(text))
 
-    def _expertise(self, k: int, row: int) -> tuple[Expertise, ...]:
+    def _expert(self, topic: str, level: int | None) -> Expertise:
+        """One validated Expertise per topic and level: topics repeat across people in
+        combinations that rarely do, so the whole-cell memo alone misses most."""
+        found = self._experts.get((topic, level))
+        if found is None:
+            found = self._experts[topic, level] = Expertise(topic=topic, level=level)
+        return found
+
+    def _parse_expertise(self, name: str, cells: Cells) -> tuple[tuple[Expertise, ...], Problems]:
         items: dict[str, Expertise] = {}
-        for col, value in self._cells("expertise", k):
+        for col, value in cells:
             grid = _GRID.match(self.table.headers[col])
             level = self._level(value) if grid else None
             if grid and level is not None:
                 if level > 0:
                     topic = grid["row"].strip()
-                    items.setdefault(key(topic), Expertise(topic=topic, level=level))
+                    items.setdefault(key(topic), self._expert(topic, level))
                 continue
-            for item in self._split("expertise", value):
+            for item in self._split(name, value):
                 match = _LEVEL.match(item)
                 topic, lvl = (
                     (match["topic"].strip(), int(match["level"])) if match else (item, None)
                 )
                 if lvl == 0:
                     continue
-                items.setdefault(key(topic), Expertise(topic=topic, level=lvl))
-        return tuple(items.values())
+                items.setdefault(key(topic), self._expert(topic, lvl))
+        return tuple(items.values()), ()
 
-    def _list(self, name: str, k: int) -> list[str]:
+    def _parse_list(self, name: str, cells: Cells) -> tuple[tuple[str, ...], Problems]:
         out: dict[str, str] = {}
-        for _, value in self._cells(name, k):
+        for _, value in cells:
             for item in self._split(name, value):
                 out.setdefault(key(item), item)
-        return list(out.values())
+        return tuple(out.values()), ()
+
+    # -- fields --------------------------------------------------------------------------
+
+    def _order(self, k: int) -> tuple[float, int, int]:
+        """Sort key for duplicate submissions: timestamp, then file, then row."""
+        cells = self._cells("timestamp", k)
+        if not cells:
+            return (0.0, self.file_index, k)
+        formats = [self._stamp_format] if self._stamp_format else []
+        for fmt in [*formats, *_TIMESTAMP_FORMATS]:
+            try:
+                stamp = parse_time(cells[0][1], fmt).timestamp()
+            except ValueError:
+                continue
+            self._stamp_format = fmt  # exports use one format throughout
+            return (stamp, self.file_index, k)
+        return (0.0, self.file_index, k)
+
+    def _scalar(self, name: str, k: int, row: int) -> tuple[int, str] | None:
+        plain = self._plain.get(name)
+        if plain is not None:
+            # One column: nothing to warn about, and answers such as names and emails
+            # are distinct, so the value is read off the cell, not memoised.
+            col, values, join = plain
+            value = values[k]
+            if value is None:
+                return None
+            return (col, " ".join(value.split())) if join else (col, value)
+        found = self._scalars.get(name)
+        if found is None:
+            found = self._scalars[name] = self._field(name)
+            mode = self.config.combine_for(name)
+            if len(found.columns) == 1 and mode in ("first", "join"):
+                self._plain[name] = (*found.columns[0], mode == "join")
+                return self._scalar(name, k, row)
+        return self._read(found.at(k, self._parse_scalar), row)
+
+    def _integer(self, name: str, k: int, row: int) -> int | None:
+        found = self._integers.get(name)
+        if found is None:
+            found = self._integers[name] = self._field(name)
+        return self._read(found.at(k, self._parse_integer), row)
+
+    def _list(self, name: str, k: int) -> tuple[str, ...]:
+        found = self._lists.get(name)
+        if found is None:
+            found = self._lists[name] = self._field(name)
+        return found.at(k, self._parse_list)[0]
 
     # -- rows ----------------------------------------------------------------------------
 
-    def _formulas(self, k: int, row: int) -> None:
-        """Warn about answers a spreadsheet would run as formulas: they are kept as text
-        (outputs prefix them with ') but a coordinator should know someone typed one."""
-        used = sorted({col for cols in self.mapping.values() for col in cols})
-        for col in used:
-            value = self.table.columns[col][k]
-            if value is not None and _FORMULA.match(value):
+    def _formulas(self) -> dict[int, list[int]]:
+        """Answers a spreadsheet would run as formulas, by row and then column: they are
+        kept as text (outputs prefix them with ') but a coordinator should know someone
+        typed one. Found column by column: a formula starts with = + - or @."""
+        hits: dict[int, list[int]] = {}
+        for col in sorted({col for cols in self.mapping.values() for col in cols}):
+            for k, value in enumerate(self.table.columns[col]):
+                if value and value[0] in "=+-@" and _FORMULA.match(value):
+                    hits.setdefault(k, []).append(col)
+        return hits
+
+    def records(self) -> list[Record]:
+        records = []
+        formulas = self._formulas()
+        for k, row in enumerate(self.table.row_numbers):
+            for col in formulas.get(k, ()):
                 self._problem(
                     Severity.WARNING,
                     row,
                     col,
-                    value,
+                    self.table.columns[col][k],
                     "looks like a spreadsheet formula; read as plain text, and written with a "
                     "leading ' so no spreadsheet runs it",
                 )
-
-    def records(self) -> list[Record]:
-        records = []
-        for k, row in enumerate(self.table.row_numbers):
-            self._formulas(k, row)
             record = self._record(k, row)
             if record is not None:
                 records.append(record)
@@ -483,9 +681,9 @@ class TableReader:
             )
         values["id"] = person_id
         values["name"] = values["name"] or person_id
-        before = len(self.issues)
-        roles = self._roles(k, row)
-        if not roles and len(self.issues) == before:
+        roles, role_problems = self._roles_field.at(k, self._parse_roles)
+        self._read((roles, role_problems), row)
+        if not roles and not role_problems:
             self._problem(
                 Severity.ERROR,
                 row,
@@ -495,17 +693,17 @@ class TableReader:
                 "roles in [[intake.sources]]",
             )
         values["roles"] = roles
-        values["goals"] = tuple(self._list("goals", k))
-        values["expertise"] = self._expertise(k, row)
-        values["languages"] = tuple(self._list("languages", k))
-        seniority = self._seniority(k, row)
+        values["goals"] = self._list("goals", k)
+        values["expertise"] = self._expertise_field.at(k, self._parse_expertise)[0]
+        values["languages"] = self._list("languages", k)
+        seniority = self._read(self._seniority_field.at(k, self._parse_seniority), row)
         if seniority is not None:
             values["seniority"], values["seniority_label"] = seniority
         for name in ("department", "location"):
             cell = self._scalar(name, k, row)
             if cell is not None:
                 values[name] = cell[1]
-        offset = self._offset(k, row)
+        offset = self._read(self._offset_field.at(k, self._parse_offset), row)
         if offset is not None:
             values["timezone"], values["utc_offset"] = offset
         for name in ("capacity", "demand", "commitments"):
@@ -522,7 +720,7 @@ class TableReader:
                 if number is not None:
                     counts[kind] = number
             values[target] = counts
-        values["format"] = self._format(k, row)
+        values["format"] = self._read(self._format_field.at(k, self._parse_format), row)
         consent = self._scalar("consent", k, row)
         if consent is not None and key(consent[1]).startswith(_YES):
             values["attributes"] = {
@@ -530,7 +728,7 @@ class TableReader:
                 for name in self.config.attributes.columns
                 if (cell := self._scalar(f"attribute:{name}", k, row)) is not None
             }
-        references = {name: self._list(name, k) for name in ("preferred", "avoid")}
+        references = {name: list(self._list(name, k)) for name in ("preferred", "avoid")}
         manager = self._scalar("manager", k, row)
         references["manager"] = [manager[1]] if manager else []
         if not roles:
