@@ -24,6 +24,8 @@ class Survey:
 def _merge(records: list[Record], issues: list[Issue]) -> Record:
     """Several rows for one id. Same file: a resubmission, the latest wins. Different
     files: the same person filled in the mentor and the mentee form; both are kept."""
+    if len(records) == 1:
+        return _single(records[0])
     records = sorted(records, key=lambda r: r.order)
     by_file: dict[str, Record] = {}
     for record in records:
@@ -61,6 +63,23 @@ def _merge(records: list[Record], issues: list[Issue]) -> Record:
         )
     merged.values["sources"] = tuple(SourceRef(file=r.file, row=r.row) for r in kept)
     return merged
+
+
+def _single(record: Record) -> Record:
+    """``_merge`` of one row (nearly every person): nothing to choose between, so only
+    the copies it makes, without its sorting and bookkeeping."""
+    values = dict(record.values)
+    values["sources"] = (SourceRef(file=record.file, row=record.row),)
+    return Record(
+        file=record.file,
+        row=record.row,
+        order=record.order,
+        values=values,
+        references={
+            name: list(dict.fromkeys(record.references.get(name, [])))
+            for name in ("preferred", "avoid", "manager")
+        },
+    )
 
 
 def _ignored(record: Record, column: str, text: str, why: str) -> Issue:
