@@ -94,6 +94,12 @@ class Columns:
 def workbook_bytes(sheets: Sequence[Sheet], *, title: str) -> bytes:
     """The workbook's bytes, the same for the same sheets: fixed dates, fixed zip entry
     order and timestamps, strings numbered in the order they first appear."""
+    return zip_parts(workbook_parts(sheets, title=title))
+
+
+def workbook_parts(sheets: Sequence[Sheet], *, title: str) -> list[tuple[str, str]]:
+    """Every part of the workbook as text, in the zip's order: the Python work, apart
+    from ``zip_parts``, whose compression lets other threads run meanwhile."""
     sheets = sheets or [Sheet("Sheet1", [], [])]  # Excel refuses a workbook with no sheet
     names = _sheet_names(sheets)
     strings: dict[str, str] = {}  # text -> its index, as written
@@ -121,9 +127,15 @@ def workbook_bytes(sheets: Sequence[Sheet], *, title: str) -> bytes:
         ("xl/styles.xml", _STYLES),
         ("xl/sharedStrings.xml", _shared_strings(strings)),
     ]
+    return head + parts
+
+
+def zip_parts(parts: Iterable[tuple[str, str]]) -> bytes:
+    """The parts as one zip, UTF-8, every entry with the same fixed date. Nearly all of
+    its time is zlib, which releases the GIL: a caller may run it on another thread."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for path, text in head + parts:
+        for path, text in parts:
             entry = zipfile.ZipInfo(path, date_time=_ZIP_DATE)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.create_system = 0  # MS-DOS, as Excel writes: no host-dependent field
