@@ -23,6 +23,8 @@ from itertools import repeat
 from operator import itemgetter
 from typing import cast
 
+import polars as pl
+
 #: What a text a spreadsheet could run as a formula starts with.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Fixed document dates: the same input must give the same bytes, so nothing says "now".
@@ -187,16 +189,12 @@ def _sheet_xml(sheet: Sheet, strings: dict[str, str], *, selected: bool) -> tupl
         else f'<c r="{letters[c]}1" s="1"/>'
         for c, h in enumerate(header)
     )
-    numbers = [f"{r}" for r in range(2, length + 2)]
-    template = ['<row r="%s">']
-    filling = [numbers]
+    parts: list[tuple[str | None, list[str | None]]] = []
     for c, column in enumerate(values):
-        pattern, lists, width = _column_cells(letters[c], column, numbers, strings)
-        template.append(pattern)
-        filling += lists
+        pattern, texts, width = _column_cells(letters[c], column, length, strings)
+        parts.append((pattern, texts))
         widths[c] = max(widths[c], width)
-    template.append("</row>")
-    body = "".join(map("".join(template).__mod__, zip(*filling, strict=True)))
+    body = _rows_xml(length, parts)
     last = letters[-1] if letters else "A"
     filter_ref = f"$A$1:${last}${max(length, 1) + 1}" if sheet.columns else ""
     cols = "".join(
@@ -239,52 +237,54 @@ def _by_column(sheet: Sheet) -> tuple[list[list[object]], int]:
 
 
 def _column_cells(
-    letter: str, values: list[object], rows: list[str], strings: dict[str, str]
-) -> tuple[str, list[list[str]], int]:
-    """One column's part of the row template, the lists that fill it, and the widest
-    shown text.
-
-    A column with no blank cell fills ``<c r="A%s"><v>%s</v></c>`` with the row numbers
-    and the values (strings by index), so the cells are made by the one ``%`` per row;
-    a column with blanks fills ``%s`` with whole cells ("" for a blank one). A column of
-    one kind (text, or finite numbers) is formatted in bulk, a mixed one cell by cell."""
+    letter: str, values: list[object], length: int, strings: dict[str, str]
+) -> tuple[str | None, list[str | None], int]:
+    """One column for ``_rows_xml``: a cell template and each cell's value (None for a
+    blank cell), or no template and whole cells ("" for a blank one); and the widest
+    shown text. A column of one kind (text, or finite numbers) is formatted in bulk:
+    each distinct text is neutralised, cut and numbered once. A mixed column goes cell
+    by cell."""
     kinds = set(map(type, values))
-    blanks = type(None) in kinds
     kinds.discard(type(None))
     if kinds <= {str}:
-        # Each distinct text is neutralised, cut and numbered once; cells just look it up.
         texts = cast("list[str | None]", values)
-        found = dict.fromkeys(texts)
-        blanks = blanks or "" in found
-        distinct = [v for v in found if v]
+        distinct = [v for v in dict.fromkeys(texts) if v]
         start = _FORMULA_CHARS
         shown = [("'" + v if v[0] in start else v)[:_MAX_CELL] for v in distinct]
         fresh = [t for t in dict.fromkeys(shown) if t not in strings]
         first = len(strings)
         strings.update(zip(fresh, map(str, range(first, first + len(fresh))), strict=True))
-        index = dict(zip(distinct, map(strings.__getitem__, shown), strict=True))
-        width = max(map(len, shown), default=0)
-        if not blanks:
-            cell = f'<c r="{letter}%s" t="s"><v>%s</v></c>'
-            return cell, [rows, list(map(index.__getitem__, cast("list[str]", texts)))], width
-        cells = [
-            f'<c r="{letter}{r}" t="s"><v>{index[v]}</v></c>' if v else ""
-            for r, v in zip(rows, texts, strict=True)
-        ]
-        return "%s", [cells], width
+        index: dict[str | None, str] = dict(
+            zip(distinct, map(strings.__getitem__, shown), strict=True)
+        )
+        cell = f'<c r="{letter}{{}}" t="s"><v>{{}}</v></c>'
+        return cell, list(map(index.get, texts)), max(map(len, shown), default=0)
     if kinds <= {int, float} and _finite(values):
         # None shows as "None", no number does; ints and floats apart (1 == 1.0).
         shown = format_column(values) if len(kinds) == 1 else list(map(str, values))
-        width = max(map(len, filter("None".__ne__, shown)), default=0)
-        if not blanks:
-            return f'<c r="{letter}%s"><v>%s</v></c>', [rows, shown], width
-        cells = [
-            f'<c r="{letter}{r}"><v>{s}</v></c>' if s != "None" else ""
-            for r, s in zip(rows, shown, strict=True)
-        ]
-        return "%s", [cells], width
+        numbers = cast("list[str | None]", shown)
+        if None in values:
+            numbers = [None if s == "None" else s for s in shown]
+        width = max(map(len, filter(None, numbers)), default=0)
+        return f'<c r="{letter}{{}}"><v>{{}}</v></c>', numbers, width
+    rows = range(2, length + 2)
     pairs = [_cell(f"{letter}{r}", v, strings) for r, v in zip(rows, values, strict=True)]
-    return "%s", [[p[0] for p in pairs]], max((p[1] for p in pairs), default=0)
+    return None, [p[0] for p in pairs], max((p[1] for p in pairs), default=0)
+
+
+def _rows_xml(length: int, columns: list[tuple[str | None, list[str | None]]]) -> str:
+    """Rows 2 on: ``<row r="n">`` and each column's cell, built by polars (the cells hold
+    only ASCII: row numbers, string indices and numbers), not a Python string per cell."""
+    if not length:
+        return ""
+    frame: dict[str, pl.Series] = {"r": pl.int_range(2, length + 2, eager=True).cast(pl.String)}
+    cells = [pl.lit('<row r="'), pl.col("r"), pl.lit('">')]
+    for c, (template, texts) in enumerate(columns):
+        frame[f"c{c}"] = pl.Series(texts, dtype=pl.String)
+        text = pl.col(f"c{c}")
+        cells.append(text if template is None else pl.format(template, "r", text).fill_null(""))
+    cells.append(pl.lit("</row>"))
+    return str(pl.DataFrame(frame).select(pl.concat_str(cells).str.join("")).item())
 
 
 def format_column(values: Sequence[object], spec: str = "") -> list[str]:

@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.workbook import FIXED_DATE, Sheet, neutralise, workbook_bytes
+from matcher import workbook
+from matcher.workbook import FIXED_DATE, Columns, Sheet, neutralise, workbook_bytes
 
 DETERMINISTIC = settings(derandomize=True, database=None, deadline=None)
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
@@ -264,3 +265,57 @@ def test_openpyxl_reads_values_styles_pane_filter_and_widths() -> None:
     # CR is a character reference, which openpyxl decodes too (it leaves Excel's _xHHHH_
     # escapes of the other control characters as they are, as it did for xlsxwriter's).
     assert book["b" * 31]["A3"].value == "a\r\nb <&>"
+
+
+def reference_sheet_data(
+    columns: list[str], rows: list[list[object]]
+) -> tuple[str, dict[str, str]]:
+    """The rows of <sheetData> after the header and the string table, cell by cell (the
+    general path): what the bulk paths per column must give, byte for byte."""
+    strings: dict[str, str] = {}
+    for text in map(workbook._text, columns):
+        if text:
+            strings.setdefault(text, f"{len(strings)}")
+    width = max(len(columns), max(map(len, rows), default=0))
+    padded = [[*row, *[None] * (width - len(row))] for row in rows]
+    cells = [
+        [workbook._cell(f"{workbook._column_letter(c)}{r}", row[c], strings)[0]
+         for r, row in enumerate(padded, start=2)]
+        for c in range(width)
+    ]  # fmt: skip
+    body = "".join(
+        f'<row r="{r}">' + "".join(column[r - 2] for column in cells) + "</row>"
+        for r in range(2, len(rows) + 2)
+    )
+    return body, strings
+
+
+def _column_of(kind: str) -> st.SearchStrategy[object]:
+    blank = st.sampled_from([None, ""]) if kind == "text" else st.none()
+    values: dict[str, st.SearchStrategy[object]] = {
+        "text": st.text(max_size=6) | st.sampled_from(["=a", "-1", "@", "x", "x"]),
+        "int": st.integers(min_value=-(10**20), max_value=10**20),
+        "float": st.floats(allow_nan=False, allow_infinity=False),
+        "any": st.one_of(st.text(max_size=4), st.floats(), st.integers(), st.booleans()),
+    }
+    return st.one_of(blank, values[kind], values[kind], values[kind])
+
+
+@settings(DETERMINISTIC, max_examples=150)
+@given(
+    st.lists(st.sampled_from(["text", "int", "float", "any"]), min_size=1, max_size=5).flatmap(
+        lambda kinds: st.lists(st.tuples(*map(_column_of, kinds)), max_size=8)
+    )
+)
+def test_bulk_columns_give_the_same_cells_as_cell_by_cell(rows: list[tuple[object, ...]]) -> None:
+    table = [list(row) for row in rows]
+    columns = [f"c{k}" for k in range(len(table[0]) if table else 1)]
+    strings: dict[str, str] = {}
+    xml, _ = workbook._sheet_xml(Sheet("s", columns, table), strings, selected=True)
+    data = xml.split("<sheetData>")[1].split("</sheetData>")[0]
+    body, expected = reference_sheet_data(columns, table)
+    assert data.split("</row>", 1)[1] == body
+    assert strings == expected
+    by_columns = Sheet("s", columns, Columns([list(c) for c in zip(*table, strict=True)]))
+    if table:
+        assert workbook._sheet_xml(by_columns, {}, selected=True)[0] == xml
