@@ -19,7 +19,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import repeat
+from itertools import filterfalse, repeat
 from operator import itemgetter
 from typing import cast
 
@@ -248,17 +248,20 @@ def _column_cells(
     kinds.discard(type(None))
     if kinds <= {str}:
         texts = cast("list[str | None]", values)
-        distinct = [v for v in dict.fromkeys(texts) if v]
-        start = _FORMULA_CHARS
-        shown = [("'" + v if v[0] in start else v)[:_MAX_CELL] for v in distinct]
-        fresh = [t for t in dict.fromkeys(shown) if t not in strings]
+        distinct = list(filter(None, dict.fromkeys(texts)))
+        width = max(map(len, distinct), default=0)
+        shown = distinct  # most columns: nothing to neutralise or cut, checked at C speed
+        if width > _MAX_CELL or any(map(str.startswith, distinct, repeat(FORMULA_START))):
+            shown = [("'" + v if v[0] in _FORMULA_CHARS else v)[:_MAX_CELL] for v in distinct]
+            width = max(map(len, shown))
+        fresh = list(filterfalse(strings.__contains__, dict.fromkeys(shown)))
         first = len(strings)
         strings.update(zip(fresh, map(str, range(first, first + len(fresh))), strict=True))
         index: dict[str | None, str] = dict(
             zip(distinct, map(strings.__getitem__, shown), strict=True)
         )
         cell = f'<c r="{letter}{{}}" t="s"><v>{{}}</v></c>'
-        return cell, list(map(index.get, texts)), max(map(len, shown), default=0)
+        return cell, list(map(index.get, texts)), width
     if kinds <= {int, float} and _finite(values):
         # None shows as "None", no number does; ints and floats apart (1 == 1.0).
         shown = format_column(values) if len(kinds) == 1 else list(map(str, values))
