@@ -25,6 +25,7 @@ from matcher.scoring import COMPONENTS
 from matcher.workbook import (
     FORMULA_START,
     Columns,
+    Part,
     Sheet,
     format_column,
     workbook_parts,
@@ -425,7 +426,7 @@ def results_workbook(
 
 def _workbook_parts(
     result: MatchResult, people: Sequence[Participant], config: ProgramConfig, tables: _Tables
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, Part]]:
     sheets = [
         Sheet("summary", SUMMARY_COLUMNS, summary_rows(result)),
         _sheet("pairs", tables.pairs),

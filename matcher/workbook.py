@@ -99,13 +99,19 @@ def workbook_bytes(sheets: Sequence[Sheet], *, title: str) -> bytes:
     return zip_parts(workbook_parts(sheets, title=title))
 
 
-def workbook_parts(sheets: Sequence[Sheet], *, title: str) -> list[tuple[str, str]]:
-    """Every part of the workbook as text, in the zip's order: the Python work, apart
-    from ``zip_parts``, whose compression lets other threads run meanwhile."""
+#: A part of the workbook: its text in pieces, a sheet's rows as a query polars runs
+#: when the part is zipped (its one cell is their text).
+Part = Sequence["str | pl.LazyFrame"]
+
+
+def workbook_parts(sheets: Sequence[Sheet], *, title: str) -> list[tuple[str, Part]]:
+    """Every part of the workbook, in the zip's order: the Python work. What is left to
+    ``zip_parts`` (the rows' text from polars, then compression) lets other threads run
+    meanwhile."""
     sheets = sheets or [Sheet("Sheet1", [], [])]  # Excel refuses a workbook with no sheet
     names = _sheet_names(sheets)
     strings: dict[str, str] = {}  # text -> its index, as written
-    parts: list[tuple[str, str]] = []
+    parts: list[tuple[str, Part]] = []
     filters: list[tuple[str, str]] = []
     for index, (sheet, name) in enumerate(zip(sheets, names, strict=True)):
         xml, filter_ref = _sheet_xml(sheet, strings, selected=index == 0)
@@ -119,30 +125,38 @@ def workbook_parts(sheets: Sequence[Sheet], *, title: str) -> list[tuple[str, st
                     f'hidden="1">{_xml(quoted)}!{filter_ref}</definedName>',
                 )
             )
-    head = [
-        ("[Content_Types].xml", _content_types(len(sheets))),
-        ("_rels/.rels", _ROOT_RELS),
-        ("docProps/core.xml", _core(title)),
-        ("docProps/app.xml", _APP),
-        ("xl/workbook.xml", _workbook(names, [xml for _, xml in sorted(filters)])),
-        ("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets))),
-        ("xl/styles.xml", _STYLES),
-        ("xl/sharedStrings.xml", _shared_strings(strings)),
+    head: list[tuple[str, Part]] = [
+        ("[Content_Types].xml", [_content_types(len(sheets))]),
+        ("_rels/.rels", [_ROOT_RELS]),
+        ("docProps/core.xml", [_core(title)]),
+        ("docProps/app.xml", [_APP]),
+        ("xl/workbook.xml", [_workbook(names, [xml for _, xml in sorted(filters)])]),
+        ("xl/_rels/workbook.xml.rels", [_workbook_rels(len(sheets))]),
+        ("xl/styles.xml", [_STYLES]),
+        ("xl/sharedStrings.xml", [_shared_strings(strings)]),
     ]
     return head + parts
 
 
-def zip_parts(parts: Iterable[tuple[str, str]]) -> bytes:
+def zip_parts(parts: Iterable[tuple[str, Part]]) -> bytes:
     """The parts as one zip, UTF-8, every entry with the same fixed date. Nearly all of
-    its time is zlib, which releases the GIL: a caller may run it on another thread."""
+    its time is polars and zlib, which release the GIL: a caller may run it on another
+    thread."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for path, text in parts:
+        for path, pieces in parts:
             entry = zipfile.ZipInfo(path, date_time=_ZIP_DATE)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.create_system = 0  # MS-DOS, as Excel writes: no host-dependent field
-            archive.writestr(entry, text.encode("utf-8"), compresslevel=_ZIP_LEVEL)
+            data = b"".join(map(_utf8, pieces))
+            archive.writestr(entry, data, compresslevel=_ZIP_LEVEL)
     return buffer.getvalue()
+
+
+def _utf8(piece: str | pl.LazyFrame) -> bytes:
+    if isinstance(piece, str):
+        return piece.encode("utf-8")
+    return bytes(piece.collect().item())
 
 
 def _sheet_names(sheets: Sequence[Sheet]) -> list[str]:
@@ -171,12 +185,12 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _sheet_xml(sheet: Sheet, strings: dict[str, str], *, selected: bool) -> tuple[str, str]:
+def _sheet_xml(sheet: Sheet, strings: dict[str, str], *, selected: bool) -> tuple[Part, str]:
     """One worksheet's XML and its autofilter range ("" when it has no columns).
 
-    Built column by column: each column is formatted in bulk into the lists that fill
-    its part of a row template, then one ``%`` per row (at C speed, from ``map``) makes
-    the row: no f-string per cell where a column has no blank."""
+    Built column by column: each column is formatted in bulk (row numbers, string indices
+    and numbers as text), and polars makes the cells and rows of them later, in
+    ``zip_parts``: no Python string per cell."""
     values, length = _by_column(sheet)
     count = max(len(sheet.columns), len(values))
     letters = [_column_letter(c) for c in range(count)]
@@ -203,17 +217,21 @@ def _sheet_xml(sheet: Sheet, strings: dict[str, str], *, selected: bool) -> tupl
     )
     cols = f"<cols>{cols}</cols>" if cols else ""
     autofilter = f'<autoFilter ref="{filter_ref.replace("$", "")}"/>' if filter_ref else ""
-    return (
+    start = (
         f'{_DECLARATION}<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
         f'<dimension ref="A1:{last}{length + 1}"/>'
         f'<sheetViews><sheetView{_SELECTED if selected else ""} workbookViewId="0">'
         '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
         '<selection pane="bottomLeft"/></sheetView></sheetViews>'
         '<sheetFormatPr defaultRowHeight="15"/>'
-        f'{cols}<sheetData><row r="1">{header_cells}</row>{body}</sheetData>{autofilter}'
+        f'{cols}<sheetData><row r="1">{header_cells}</row>'
+    )
+    end = (
+        f"</sheetData>{autofilter}"
         '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
         "</worksheet>"
-    ), filter_ref
+    )
+    return ([start, body, end] if body is not None else [start, end]), filter_ref
 
 
 def _by_column(sheet: Sheet) -> tuple[list[list[object]], int]:
@@ -275,11 +293,15 @@ def _column_cells(
     return None, [p[0] for p in pairs], max((p[1] for p in pairs), default=0)
 
 
-def _rows_xml(length: int, columns: list[tuple[str | None, list[str | None]]]) -> str:
-    """Rows 2 on: ``<row r="n">`` and each column's cell, built by polars (the cells hold
-    only ASCII: row numbers, string indices and numbers), not a Python string per cell."""
+def _rows_xml(
+    length: int, columns: list[tuple[str | None, list[str | None]]]
+) -> pl.LazyFrame | None:
+    """Rows 2 on, ``<row r="n">`` and each column's cells, as a polars query whose one
+    cell is their text (UTF-8 bytes); None with no rows. Cells hold only ASCII (row
+    numbers, string indices, numbers), so polars can make them, not a Python string
+    per cell."""
     if not length:
-        return ""
+        return None
     frame: dict[str, pl.Series] = {"r": pl.int_range(2, length + 2, eager=True).cast(pl.String)}
     cells = [pl.lit('<row r="'), pl.col("r"), pl.lit('">')]
     for c, (template, texts) in enumerate(columns):
@@ -287,7 +309,8 @@ def _rows_xml(length: int, columns: list[tuple[str | None, list[str | None]]]) -
         text = pl.col(f"c{c}")
         cells.append(text if template is None else pl.format(template, "r", text).fill_null(""))
     cells.append(pl.lit("</row>"))
-    return str(pl.DataFrame(frame).select(pl.concat_str(cells).str.join("")).item())
+    rows = pl.concat_str(cells).str.join("").cast(pl.Binary)
+    return pl.LazyFrame(frame).select(rows)
 
 
 def format_column(values: Sequence[object], spec: str = "") -> list[str]:
