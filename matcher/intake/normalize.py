@@ -136,16 +136,27 @@ class _Problem(NamedTuple):
 
 
 Problems = tuple[_Problem, ...]
+#: A row's answers in a field's columns: one text, a tuple for several, None for none.
+Answers = str | tuple[str | None, ...] | None
+
+
+class _Column(Generic[_T]):
+    """A field parsed for every row: the values, and the problems of the rows with any."""
+
+    __slots__ = ("problems", "values")
+
+    def __init__(self, values: Sequence[_T], problems: dict[int, Problems]) -> None:
+        self.values = values
+        self.problems = problems
 
 
 class _Field(Generic[_T]):
-    """One field's columns, each distinct answer parsed once.
+    """One field's columns, each distinct combination of its answers parsed once.
 
     A parse depends only on the cells (the config and the header are fixed for a table),
     and surveys repeat answers heavily: a 12,000-row export holds a few dozen distinct
-    grades, zones and option lists. Exceptions are not kept, so a parse that raises does
-    so on the row it would have raised on anyway. The parser is passed in, not kept: a
-    reader holding fields holding the reader would be a cycle only the GC frees.
+    grades, zones and option lists. The parser is passed in, not kept: a reader holding
+    fields holding the reader would be a cycle only the garbage collector frees.
     """
 
     __slots__ = ("columns", "keys", "memo", "name")
@@ -153,25 +164,50 @@ class _Field(Generic[_T]):
     def __init__(self, name: str, columns: list[tuple[int, list[str | None]]]) -> None:
         self.name = name
         self.columns = columns
-        #: Each row's answers in this field's columns: the memo key.
-        self.keys: Sequence[object] | None = (
+        #: Each row's answers in this field's columns (a tuple for several): the memo key.
+        self.keys: Sequence[Answers] | None = (
             None
             if not columns
             else columns[0][1]
             if len(columns) == 1
             else list(zip(*(values for _, values in columns), strict=True))
         )
-        self.memo: dict[object, tuple[_T, Problems]] = {}
+        self.memo: dict[Answers, tuple[_T, Problems]] = {}
+
+    def _cells(self, answers: Answers) -> Cells:
+        if answers is None:
+            return []
+        if isinstance(answers, str):
+            return [(self.columns[0][0], answers)]
+        return [
+            (col, text)
+            for (col, _), text in zip(self.columns, answers, strict=True)
+            if text is not None
+        ]
 
     def at(self, k: int, parse: Callable[[str, Cells], tuple[_T, Problems]]) -> tuple[_T, Problems]:
+        """One row, parsed when asked for: for parsers that may raise, which then raise on
+        the row they always did (exceptions are not memoised)."""
         answers = self.keys[k] if self.keys is not None else None
         found = self.memo.get(answers)
         if found is None:
-            cells = [
-                (col, value) for col, values in self.columns if (value := values[k]) is not None
-            ]
-            found = self.memo[answers] = parse(self.name, cells)
+            found = self.memo[answers] = parse(self.name, self._cells(answers))
         return found
+
+    def column(self, parse: Callable[[str, Cells], tuple[_T, Problems]], n: int) -> _Column[_T]:
+        """Every row at once, for parsers that cannot raise: the row loop then only looks
+        values up."""
+        if self.keys is None:
+            value, problems = parse(self.name, [])
+            return _Column([value] * n, dict.fromkeys(range(n), problems) if problems else {})
+        memo = self.memo
+        for answers in dict.fromkeys(self.keys):
+            if answers not in memo:
+                memo[answers] = parse(self.name, self._cells(answers))
+        return _Column(
+            [memo[answers][0] for answers in self.keys],
+            {k: found[1] for k, answers in enumerate(self.keys) if (found := memo[answers])[1]},
+        )
 
 
 class TableReader:
@@ -208,15 +244,19 @@ class TableReader:
         self._answered: dict[int, list[str | None]] = {}
         self._experts: dict[tuple[str, int | None], Expertise] = {}
         self._splits: dict[tuple[str, str], tuple[str, ...]] = {}
-        self._scalars: dict[str, _Field[tuple[int, str] | None]] = {}
-        self._plain: dict[str, tuple[int, list[str | None], bool]] = {}
+        # Fields whose parser cannot raise are parsed a column at once; the others (an
+        # int() of digits, a time zone file, an Expertise model) one row at a time.
+        self._texts: dict[str, _Column[str | None]] = {}
+        self._lists: dict[str, _Column[tuple[str, ...]]] = {}
         self._integers: dict[str, _Field[int | None]] = {}
-        self._lists: dict[str, _Field[tuple[str, ...]]] = {}
-        self._roles_field: _Field[tuple[Role, ...]] = self._field("roles")
-        self._expertise_field: _Field[tuple[Expertise, ...]] = self._field("expertise")
-        self._seniority_field: _Field[tuple[int, str] | None] = self._field("seniority")
-        self._offset_field: _Field[tuple[str, float] | None] = self._field("timezone")
-        self._format_field: _Field[MeetingFormat] = self._field("format")
+        self._expertise: _Field[tuple[Expertise, ...]] = self._field("expertise")
+        self._seniority: _Field[tuple[int, str] | None] = self._field("seniority")
+        self._offsets: _Field[tuple[str, float] | None] = self._field("timezone")
+        #: Per-kind count fields: (Participant field, [(kind, pseudo-field)]).
+        self._kinds = [
+            (target, [(kind, f"{side}:{kind}") for kind in getattr(config.categories, side)])
+            for side, target in (("demand", "category_demand"), ("capacity", "category_capacity"))
+        ]
 
     # -- columns -------------------------------------------------------------------------
 
@@ -319,15 +359,23 @@ class TableReader:
             self._problem(problem.severity, row, *problem[1:])
         return value
 
+    def _take(self, column: _Column[_T], k: int, row: int) -> _T:
+        """Row ``k`` of a parsed column, its problems reported on this row."""
+        if column.problems:
+            for problem in column.problems.get(k, ()):
+                self._problem(problem.severity, row, *problem[1:])
+        return column.values[k]
+
     # -- cells ---------------------------------------------------------------------------
 
-    def _cells(self, name: str, k: int) -> Cells:
-        out = []
-        for col in self.mapping.get(name, []):
-            value = self._answers(col)[k]
-            if value is not None:
-                out.append((col, value))
-        return out
+    def _firsts(self, name: str) -> Sequence[str | None]:
+        """Each row's first answer in a field's columns."""
+        columns = [self._answers(col) for col in self.mapping.get(name, [])]
+        if len(columns) == 1:
+            return columns[0]
+        if not columns:
+            return [None] * self.table.n_rows
+        return [next((v for v in row if v is not None), None) for row in zip(*columns, strict=True)]
 
     def _split(self, name: str, value: str) -> tuple[str, ...]:
         """A multi-select answer's items, split once per field and distinct answer: the
@@ -388,6 +436,10 @@ class TableReader:
             if key(other) != key(first)
         )
         return (first_col, first), problems
+
+    def _parse_text(self, name: str, cells: Cells) -> tuple[str | None, Problems]:
+        cell, problems = self._parse_scalar(name, cells)
+        return (None if cell is None else cell[1]), problems
 
     def _parse_integer(self, name: str, cells: Cells) -> tuple[int | None, Problems]:
         if not cells:
@@ -571,39 +623,38 @@ class TableReader:
 
     # -- fields --------------------------------------------------------------------------
 
-    def _order(self, k: int) -> tuple[float, int, int]:
+    def _order(self, k: int, text: str | None) -> tuple[float, int, int]:
         """Sort key for duplicate submissions: timestamp, then file, then row."""
-        cells = self._cells("timestamp", k)
-        if not cells:
+        if text is None:
             return (0.0, self.file_index, k)
         formats = [self._stamp_format] if self._stamp_format else []
         for fmt in [*formats, *_TIMESTAMP_FORMATS]:
             try:
-                stamp = parse_time(cells[0][1], fmt).timestamp()
+                stamp = parse_time(text, fmt).timestamp()
             except ValueError:
                 continue
             self._stamp_format = fmt  # exports use one format throughout
             return (stamp, self.file_index, k)
         return (0.0, self.file_index, k)
 
-    def _scalar(self, name: str, k: int, row: int) -> tuple[int, str] | None:
-        plain = self._plain.get(name)
-        if plain is not None:
-            # One column: nothing to warn about, and answers such as names and emails
-            # are distinct, so the value is read off the cell, not memoised.
-            col, values, join = plain
-            value = values[k]
-            if value is None:
-                return None
-            return (col, " ".join(value.split())) if join else (col, value)
-        found = self._scalars.get(name)
-        if found is None:
-            found = self._scalars[name] = self._field(name)
-            mode = self.config.combine_for(name)
-            if len(found.columns) == 1 and mode in ("first", "join"):
-                self._plain[name] = (*found.columns[0], mode == "join")
-                return self._scalar(name, k, row)
-        return self._read(found.at(k, self._parse_scalar), row)
+    def _text(self, name: str, k: int, row: int) -> str | None:
+        """A single-answer field's text (the first column's, or all joined)."""
+        column = self._texts.get(name)
+        if column is None:
+            column = self._texts[name] = self._text_column(name)
+        return self._take(column, k, row)
+
+    def _text_column(self, name: str) -> _Column[str | None]:
+        field: _Field[str | None] = self._field(name)
+        mode = self.config.combine_for(name)
+        if len(field.columns) == 1 and mode in ("first", "join"):
+            # One column: nothing to warn about, and answers such as names and emails are
+            # distinct, so the value is the cell itself, not a memo entry.
+            answers = field.columns[0][1]
+            if mode == "first":
+                return _Column(answers, {})
+            return _Column([None if a is None else " ".join(a.split()) for a in answers], {})
+        return field.column(self._parse_text, self.table.n_rows)
 
     def _integer(self, name: str, k: int, row: int) -> int | None:
         found = self._integers.get(name)
@@ -612,10 +663,11 @@ class TableReader:
         return self._read(found.at(k, self._parse_integer), row)
 
     def _list(self, name: str, k: int) -> tuple[str, ...]:
-        found = self._lists.get(name)
-        if found is None:
-            found = self._lists[name] = self._field(name)
-        return found.at(k, self._parse_list)[0]
+        column = self._lists.get(name)
+        if column is None:
+            field: _Field[tuple[str, ...]] = self._field(name)
+            column = self._lists[name] = field.column(self._parse_list, self.table.n_rows)
+        return column.values[k]
 
     # -- rows ----------------------------------------------------------------------------
 
@@ -633,6 +685,10 @@ class TableReader:
     def records(self) -> list[Record]:
         records = []
         formulas = self._formulas()
+        n = self.table.n_rows
+        roles: _Column[tuple[Role, ...]] = self._field("roles").column(self._parse_roles, n)
+        formats: _Column[MeetingFormat] = self._field("format").column(self._parse_format, n)
+        stamps = self._firsts("timestamp")
         for k, row in enumerate(self.table.row_numbers):
             for col in formulas.get(k, ()):
                 self._problem(
@@ -643,24 +699,26 @@ class TableReader:
                     "looks like a spreadsheet formula; read as plain text, and written with a "
                     "leading ' so no spreadsheet runs it",
                 )
-            record = self._record(k, row)
+            record = self._record(k, row, roles, formats, stamps)
             if record is not None:
                 records.append(record)
         return records
 
-    def _record(self, k: int, row: int) -> Record | None:
+    def _record(
+        self,
+        k: int,
+        row: int,
+        roles_column: _Column[tuple[Role, ...]],
+        formats: _Column[MeetingFormat],
+        stamps: Sequence[str | None],
+    ) -> Record | None:
         values: dict[str, Any] = {}
-        name_cell = self._scalar("name", k, row)
-        email_cell = self._scalar("email", k, row)
-        id_cell = self._scalar("id", k, row)
-        values["name"] = name_cell[1] if name_cell else None
-        values["email"] = email_cell[1].strip().lower() if email_cell else None
+        values["name"] = self._text("name", k, row)
+        email = self._text("email", k, row)
+        given_id = self._text("id", k, row)
+        values["email"] = email.strip().lower() if email is not None else None
         wanted = self.config.intake.id
-        ident = {
-            "email": values["email"],
-            "name": values["name"],
-            "id": id_cell[1] if id_cell else None,
-        }
+        ident = {"email": values["email"], "name": values["name"], "id": given_id}
         person_id = ident[wanted] or values["email"] or values["name"]
         if person_id is None:
             self._problem(
@@ -681,9 +739,8 @@ class TableReader:
             )
         values["id"] = person_id
         values["name"] = values["name"] or person_id
-        roles, role_problems = self._roles_field.at(k, self._parse_roles)
-        self._read((roles, role_problems), row)
-        if not roles and not role_problems:
+        roles = self._take(roles_column, k, row)
+        if not roles and k not in roles_column.problems:
             self._problem(
                 Severity.ERROR,
                 row,
@@ -694,45 +751,52 @@ class TableReader:
             )
         values["roles"] = roles
         values["goals"] = self._list("goals", k)
-        values["expertise"] = self._expertise_field.at(k, self._parse_expertise)[0]
+        values["expertise"] = self._expertise.at(k, self._parse_expertise)[0]
         values["languages"] = self._list("languages", k)
-        seniority = self._read(self._seniority_field.at(k, self._parse_seniority), row)
+        seniority = self._read(self._seniority.at(k, self._parse_seniority), row)
         if seniority is not None:
             values["seniority"], values["seniority_label"] = seniority
         for name in ("department", "location"):
-            cell = self._scalar(name, k, row)
-            if cell is not None:
-                values[name] = cell[1]
-        offset = self._read(self._offset_field.at(k, self._parse_offset), row)
+            text = self._text(name, k, row)
+            if text is not None:
+                values[name] = text
+        offset = self._read(self._offsets.at(k, self._parse_offset), row)
         if offset is not None:
             values["timezone"], values["utc_offset"] = offset
         for name in ("capacity", "demand", "commitments"):
             number = self._integer(name, k, row)
             if number is not None:
                 values[name] = number
-        category = self._scalar("category", k, row)
+        category = self._text("category", k, row)
         if category is not None:
-            values["category"] = category[1]
-        for side, target in (("demand", "category_demand"), ("capacity", "category_capacity")):
+            values["category"] = category
+        for target, kinds in self._kinds:
             counts = {}
-            for kind in getattr(self.config.categories, side):
-                number = self._integer(f"{side}:{kind}", k, row)
+            for kind, name in kinds:
+                number = self._integer(name, k, row)
                 if number is not None:
                     counts[kind] = number
             values[target] = counts
-        values["format"] = self._read(self._format_field.at(k, self._parse_format), row)
-        consent = self._scalar("consent", k, row)
-        if consent is not None and key(consent[1]).startswith(_YES):
+        values["format"] = self._take(formats, k, row)
+        consent = self._text("consent", k, row)
+        if consent is not None and key(consent).startswith(_YES):
             values["attributes"] = {
-                name: cell[1]
-                for name in self.config.attributes.columns
-                if (cell := self._scalar(f"attribute:{name}", k, row)) is not None
+                attribute: text
+                for attribute in self.config.attributes.columns
+                if (text := self._text(f"attribute:{attribute}", k, row)) is not None
             }
-        references = {name: list(self._list(name, k)) for name in ("preferred", "avoid")}
-        manager = self._scalar("manager", k, row)
-        references["manager"] = [manager[1]] if manager else []
+        preferred, avoid = self._list("preferred", k), self._list("avoid", k)
+        manager = self._text("manager", k, row)
         if not roles:
             return None  # the problem is recorded; the other fields were still checked
         return Record(
-            file=self.file, row=row, order=self._order(k), values=values, references=references
+            file=self.file,
+            row=row,
+            order=self._order(k, stamps[k]),
+            values=values,
+            references={
+                "preferred": list(preferred),
+                "avoid": list(avoid),
+                "manager": [manager] if manager is not None else [],
+            },
         )
