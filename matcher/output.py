@@ -474,14 +474,17 @@ def write_results(out_dir: Path, files: dict[str, str] | dict[str, str | bytes])
         tempfile.mkdtemp(prefix=f".{out_dir.name}.{STAGING}-{os.getpid()}-", dir=out_dir.parent)
     )
     try:
-        ordered = sorted(files, key=lambda name: name == MARKER)  # the marker last
-        for name in ordered:
-            content = files[name]
-            data = content if isinstance(content, bytes) else content.encode("utf-8")
-            with (staging / name).open("wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+        # Every file but the marker at once: the writes and fsyncs release the GIL, so
+        # they overlap each other and the UTF-8 encoding. The marker is written last.
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="results-write") as pool:
+            for done in [
+                pool.submit(_write_file, staging / name, content)
+                for name, content in files.items()
+                if name != MARKER
+            ]:
+                done.result()
+        if MARKER in files:
+            _write_file(staging / MARKER, files[MARKER])
         if not out_dir.exists():
             staging.rename(out_dir)
         elif _exchange(staging, out_dir):
@@ -495,6 +498,15 @@ def write_results(out_dir: Path, files: dict[str, str] | dict[str, str | bytes])
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return [out_dir / name for name in files]
+
+
+def _write_file(path: Path, content: str | bytes) -> None:
+    """One file, durable before the folder is swapped in: text as UTF-8, bytes as they are."""
+    data = content if isinstance(content, bytes) else content.encode("utf-8")
+    with path.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 #: Hidden folders beside a results folder: a run's files while it writes them, and (where
