@@ -268,18 +268,18 @@ def _column_cells(
         texts = cast("list[str | None]", values)
         distinct = list(filter(None, dict.fromkeys(texts)))
         width = max(map(len, distinct), default=0)
-        shown = distinct  # most columns: nothing to neutralise or cut, checked at C speed
-        if width > _MAX_CELL or any(map(str.startswith, distinct, repeat(FORMULA_START))):
-            shown = [("'" + v if v[0] in _FORMULA_CHARS else v)[:_MAX_CELL] for v in distinct]
-            width = max(map(len, shown))
-        fresh = list(filterfalse(strings.__contains__, dict.fromkeys(shown)))
-        first = len(strings)
-        strings.update(zip(fresh, map(str, range(first, first + len(fresh))), strict=True))
+        cell = f'<c r="{letter}{{}}" t="s"><v>{{}}</v></c>'
+        if width <= _MAX_CELL and not any(map(str.startswith, distinct, repeat(FORMULA_START))):
+            # Most columns: every text is shown as it is, so the table is the index.
+            _number(strings, filterfalse(strings.__contains__, distinct))
+            table = cast("dict[str | None, str]", strings)
+            return cell, list(map(table.get, texts)), width
+        shown = [("'" + v if v[0] in _FORMULA_CHARS else v)[:_MAX_CELL] for v in distinct]
+        _number(strings, filterfalse(strings.__contains__, dict.fromkeys(shown)))
         index: dict[str | None, str] = dict(
             zip(distinct, map(strings.__getitem__, shown), strict=True)
         )
-        cell = f'<c r="{letter}{{}}" t="s"><v>{{}}</v></c>'
-        return cell, list(map(index.get, texts)), width
+        return cell, list(map(index.get, texts)), max(map(len, shown))
     if kinds <= {int, float} and _finite(values):
         # None shows as "None", no number does; ints and floats apart (1 == 1.0).
         shown = format_column(values) if len(kinds) == 1 else list(map(str, values))
@@ -291,6 +291,13 @@ def _column_cells(
     rows = range(2, length + 2)
     pairs = [_cell(f"{letter}{r}", v, strings) for r, v in zip(rows, values, strict=True)]
     return None, [p[0] for p in pairs], max((p[1] for p in pairs), default=0)
+
+
+def _number(strings: dict[str, str], fresh: Iterable[str]) -> None:
+    """Add texts new to the table, numbered on from its end."""
+    added = list(fresh)
+    first = len(strings)
+    strings.update(zip(added, map(str, range(first, first + len(added))), strict=True))
 
 
 def _rows_xml(
