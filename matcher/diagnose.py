@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
-from scipy.sparse.csgraph import breadth_first_order, maximum_flow
+from scipy.sparse.csgraph import maximum_flow
 
 from matcher.config import ProgramConfig
 from matcher.explain import RULE_TEXT, name_list, points
@@ -506,7 +506,7 @@ class _Reach:
 _PLACES_FIRST = ("coverage", "fair")
 
 
-def _reach(solved: SolvedTrack) -> _Reach | None:
+def _reach(solved: SolvedTrack, by_side: _ArcsBySide | None = None) -> _Reach | None:
     """None when the base is not a proven maximum flow (then variations are re-solved)."""
     p, chosen = solved.problem, solved.solution.chosen_arcs
     # Readings equal re-solves only where the track's goal fills the most places first
@@ -516,6 +516,7 @@ def _reach(solved: SolvedTrack) -> _Reach | None:
         return None
     if solved.pinned.shape[0]:
         return None  # a maximum flow given the pins, not of the whole graph
+    by_side = by_side or _ArcsBySide(p)
     n_left, n_right = p.n_left, p.n_right
     source = n_left + n_right
     used = np.zeros(p.n_arcs, dtype=bool)
@@ -523,24 +524,13 @@ def _reach(solved: SolvedTrack) -> _Reach | None:
     room_left = np.bincount(p.arc_left[chosen], minlength=n_left) < p.left_demand
     room_right = np.bincount(p.arc_right[chosen], minlength=n_right) < p.right_capacity
     # Residual arcs: source -> asker with room, asker -> offerer unused, offerer -> asker used.
-    # int32 nodes and int8 weights: only reachability is read.
-    tails = np.concatenate(
-        [np.full(int(room_left.sum()), source), p.arc_left[~used], n_left + p.arc_right[used]],
-        dtype=np.int32, casting="same_kind",
-    )  # fmt: skip
-    heads = np.concatenate(
-        [np.flatnonzero(room_left), n_left + p.arc_right[~used], p.arc_left[used]],
-        dtype=np.int32, casting="same_kind",
-    )  # fmt: skip
-    n = source + 1
-    graph = sp.csr_matrix((np.ones(tails.shape[0], dtype=np.int8), (tails, heads)), shape=(n, n))
-    del tails, heads
-    _, pred = breadth_first_order(graph, source, directed=True, return_predecessors=True)
+    pred = _search(by_side, used, np.flatnonzero(room_left), forward=True)
     offer_nodes = n_left + np.arange(n_right)
     reached = pred[offer_nodes] >= 0
     if (reached & room_right).any():
         return None  # an augmenting path exists: not a maximum flow
     # Walk each reached offerer's path back to the asker the source feeds.
+    n = source + 1
     current = np.where(reached, offer_nodes, source)
     for _ in range(n):
         back = pred[current]
@@ -549,29 +539,85 @@ def _reach(solved: SolvedTrack) -> _Reach | None:
             break
         current = np.where(done, current, back)
     start = np.where(reached, current, -1).astype(np.int64)
-    # Prefer the best direct placement: an asker with room on an unused arc to the offerer.
-    direct = np.flatnonzero(~used & room_left[p.arc_left])
-    if direct.shape[0]:
-        askers = np.arange(n_left, dtype=np.int64)
-        best = direct[top_per_person(p.arc_right[direct], p.arc_left[direct],
-                                     p.arc_weight[direct], askers, 1)]  # fmt: skip
-        start[p.arc_right[best]] = p.arc_left[best]
+    # Prefer the best direct placement: an asker with room on an unused arc to the
+    # offerer, at the highest score step (as ``top_per_person`` ranks), then the lowest
+    # asker. One int64 key per arc, maximised per offerer a chunk at a time: a quarter
+    # of all arcs can qualify, and copies of them were the diagnosis's peak memory.
+    lowest = np.iinfo(np.int64).min
+    best_key = np.full(n_right, lowest, dtype=np.int64)
+    width = n_left + 1
+    for at in range(0, p.n_arcs, SEARCH_CHUNK):
+        chunk = slice(at, at + SEARCH_CHUNK)
+        asker = p.arc_left[chunk]
+        ok = ~used[chunk] & room_left[asker]
+        steps = np.rint(p.arc_weight[chunk][ok] * SCORE_SCALE).astype(np.int64)
+        np.maximum.at(best_key, p.arc_right[chunk][ok], steps * width + (n_left - asker[ok]))
+    direct = best_key > lowest
+    start[direct] = n_left - best_key[direct] % width
     # Who reaches the sink: search the reversed residual graph from the sink's side.
-    sink = source
-    del graph
-    rev_tails = np.concatenate(
-        [np.full(int(room_right.sum()), sink), n_left + p.arc_right[~used], p.arc_left[used]],
-        dtype=np.int32, casting="same_kind",
-    )  # fmt: skip
-    rev_heads = np.concatenate(
-        [n_left + np.flatnonzero(room_right), p.arc_left[~used], n_left + p.arc_right[used]],
-        dtype=np.int32, casting="same_kind",
-    )  # fmt: skip
-    reverse = sp.csr_matrix(
-        (np.ones(rev_tails.shape[0], dtype=np.int8), (rev_tails, rev_heads)), shape=(n, n)
-    )
-    _, back_pred = breadth_first_order(reverse, sink, directed=True, return_predecessors=True)
+    back_pred = _search(by_side, used, n_left + np.flatnonzero(room_right), forward=False)
     return _Reach(start=start, to_sink=back_pred[offer_nodes] >= 0)
+
+
+#: Arcs read at once by ``_search``: bounds its scratch memory (about 40 bytes an arc).
+SEARCH_CHUNK = 1 << 20
+
+
+def _search(by_side: _ArcsBySide, used: Bool, first: Ints, *, forward: bool) -> Ints:
+    """Breadth-first search of the base assignment's residual graph (``forward``) or of
+    its reverse, from an extra node with arcs to the nodes ``first`` (ascending): the
+    predecessor of every node reached, -9999 elsewhere and at the extra node.
+
+    Nodes are numbered as for scipy's ``breadth_first_order``: askers ``0..n_left-1``,
+    offerers next, the extra node last. Forward, an asker's arcs are its unused ones and
+    an offerer's its used ones; reversed, the other way round. The search is level by
+    level over whole frontiers, a bounded chunk of arcs at a time, and visits nodes in
+    the order of a queue reading each node's arcs in arc order: a candidate graph's arcs
+    come sorted, so that is scipy's order on the same graph as a sorted CSR matrix
+    (tested). Unlike a CSR copy, it needs only the arcs grouped by side.
+    """
+    (n_left, n_right), ends = by_side.sizes, by_side.ends
+    n = n_left + n_right + 1
+    pred = np.full(n, -9999, dtype=np.int64)
+    pred[first] = n - 1
+    seen = np.zeros(n, dtype=bool)
+    seen[n - 1] = True
+    seen[first] = True
+    frontier = first
+    side = 0 if forward else 1  # the first level: askers forward, offerers reversed
+    while frontier.shape[0]:
+        order, ptr = by_side.of(side)
+        offset = 0 if side == 0 else n_left  # node number of the side's node 0
+        head_offset = n_left if side == 0 else 0
+        # A side's arcs here are its unused ones (forward askers, reversed offerers).
+        wanted_used = forward == (side == 1)
+        rows = frontier - offset
+        sizes = ptr[rows + 1] - ptr[rows]
+        found: list[Ints] = []
+        # Chunks of whole rows, in frontier order: a node first reached in one chunk is
+        # seen by the next, as a queue would have it.
+        bounds = np.searchsorted(np.cumsum(sizes), np.arange(1, 1 + int(sizes.sum()) //
+                                 SEARCH_CHUNK) * SEARCH_CHUNK)  # fmt: skip
+        for chunk in np.split(np.arange(rows.shape[0]), bounds):
+            arcs = order[_rows_of(ptr, rows[chunk])]
+            arcs = arcs[used[arcs] == wanted_used]
+            heads = ends[1 - side][arcs] + head_offset
+            new = ~seen[heads]
+            heads, arcs = heads[new], arcs[new]
+            if heads.shape[0] == 0:
+                continue
+            # Each new node's first arc in reading order: the last write of a reversed
+            # scatter. Nodes join the next frontier in that order.
+            first_at = np.empty(n, dtype=np.int64)
+            first_at[heads[::-1]] = np.arange(heads.shape[0] - 1, -1, -1)
+            reached = _marked(heads, n)
+            reached = reached[np.argsort(first_at[reached], kind="stable")]
+            pred[reached] = ends[side][arcs[first_at[reached]]] + offset
+            seen[reached] = True
+            found.append(reached)
+        frontier = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+        side = 1 - side
+    return pred
 
 
 #: Most augmenting paths ``_augmented`` finds one breadth-first search at a time; beyond
@@ -901,8 +947,8 @@ def find_fixes(solved: SolvedTrack, misses: NearMisses) -> list[Fix]:
         return []
     fixes: list[tuple[int, int, Fix]] = []
     resolved = 0
-    reach = _reach(solved)
     by_side = _ArcsBySide(solved.problem)
+    reach = _reach(solved, by_side)
     for order, variation in enumerate(_variations(solved, misses, reach)):
         if variation.added is not None and reach is not None:
             # Every augmenting path ends in the base residual graph after its last new

@@ -10,9 +10,11 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse.csgraph import breadth_first_order
 
 from matcher import ProgramConfig, diagnose, load_survey, match
 from matcher.diagnose import (
@@ -25,6 +27,7 @@ from matcher.diagnose import (
     _augmented_by_max_flow,
     _augmented_by_paths,
     _reach,
+    _search,
     _with_arcs,
     rule_masks,
     shortlist,
@@ -365,6 +368,15 @@ def test_single_unit_fixes_read_off_the_residual_graph_equal_re_solves(
         assert solved.solve(bigger).assigned - base == int(reach.start[j] >= 0)
         if reach.start[j] >= 0:  # the person named has room and a candidate path
             assert solved.got_left(solved.solution)[reach.start[j]] < p.left_demand[reach.start[j]]
+        # With a free arc from an asker with room, the best such asker is named: the
+        # highest score step, then the first asker.
+        used = set(solved.solution.chosen_arcs.tolist())
+        room = solved.got_left(solved.solution) < p.left_demand
+        direct = [(-round(float(p.arc_weight[a]) * SCORE_SCALE), int(p.arc_left[a]))
+                  for a in range(p.n_arcs) if p.arc_right[a] == j and a not in used
+                  and room[p.arc_left[a]]]  # fmt: skip
+        if direct:
+            assert reach.start[j] == min(direct)[1]
     have = set(zip(p.arc_left.tolist(), p.arc_right.tolist(), strict=True))
     got = solved.got_left(solved.solution)
     for i in np.flatnonzero(p.left_demand - got == 1).tolist():  # a new arc for asker i
@@ -567,3 +579,52 @@ def test_augmenting_paths_count_what_one_max_flow_counts(
         assert (np.bincount(all_right[used], minlength=n_right) <= problem.right_capacity).all()
         before = np.bincount(left[chosen], minlength=n_left)
         assert set(gained) == set(np.flatnonzero(after > before).tolist())
+
+
+@settings(max_examples=150)
+@given(
+    st.integers(1, 12), st.integers(1, 8), st.floats(0.0, 1.0), st.booleans(), st.booleans(),
+    st.sampled_from([1, 3, 1 << 20]), st.integers(0, 2**32 - 1),
+)  # fmt: skip
+def test_residual_search_visits_as_scipys_breadth_first_search(
+    n_left: int,
+    n_right: int,
+    density: float,
+    forward: bool,
+    in_order: bool,
+    chunk: int,
+    seed: int,
+) -> None:
+    """The search of the residual graph (or its reverse) gives scipy's predecessors on
+    the same graph as a CSR matrix when the arcs come sorted, as a candidate graph's do,
+    whatever the chunk size; in any arc order it reaches the same nodes."""
+    rng = np.random.default_rng(seed)
+    cells = np.flatnonzero(rng.random(n_left * n_right) < density)
+    left, right = np.divmod(cells if in_order else rng.permutation(cells), n_right)
+    problem = AssignmentProblem(
+        left_demand=np.ones(n_left, dtype=np.int64),
+        right_capacity=np.ones(n_right, dtype=np.int64),
+        arc_left=left, arc_right=right, arc_weight=rng.random(left.shape[0]),
+    )  # fmt: skip
+    used = rng.random(left.shape[0]) < 0.3
+    extra = n_left + n_right
+    if forward:  # source -> askers (with room), as _reach starts
+        first = np.flatnonzero(rng.random(n_left) < 0.5)
+        tails = np.concatenate([np.full(first.shape[0], extra), left[~used], n_left + right[used]])
+        heads = np.concatenate([first, n_left + right[~used], left[used]])
+    else:  # sink <- offerers (with room), reversed
+        first = n_left + np.flatnonzero(rng.random(n_right) < 0.5)
+        tails = np.concatenate([np.full(first.shape[0], extra), n_left + right[~used], left[used]])
+        heads = np.concatenate([first, left[~used], n_left + right[used]])
+    n = extra + 1
+    graph = sp.csr_matrix((np.ones(tails.shape[0]), (tails, heads)), shape=(n, n))
+    _, want = breadth_first_order(graph, extra, directed=True, return_predecessors=True)
+    original = diagnose.SEARCH_CHUNK
+    try:
+        diagnose.SEARCH_CHUNK = chunk
+        got = _search(_ArcsBySide(problem), used, first, forward=forward)
+    finally:
+        diagnose.SEARCH_CHUNK = original
+    assert np.array_equal(got >= 0, want >= 0)
+    if in_order:
+        assert np.array_equal(got, want)
