@@ -321,16 +321,15 @@ class TableReader:
         found = self._answered.get(col)
         if found is not None:
             return found
-        blank: dict[str, bool] = {}
-        for value in self.table.columns[col]:
-            if value is not None and value not in blank:
-                k = key(value)
-                blank[value] = k in self.missing or bool(
-                    self.preset.anonymous and k in self.preset.anonymous
-                )
-        found = self._answered[col] = [
-            None if value is None or blank[value] else value for value in self.table.columns[col]
-        ]
+        values = self.table.columns[col]
+        anonymous = self.preset.anonymous
+        blank = {
+            value
+            for value in set(values)
+            if value is not None
+            and ((k := key(value)) in self.missing or (anonymous and k in anonymous))
+        }
+        found = self._answered[col] = [None if value in blank else value for value in values]
         return found
 
     def _field(self, name: str) -> _Field[Any]:
