@@ -100,7 +100,7 @@ def workbook_bytes(sheets: Sequence[Sheet], *, title: str) -> bytes:
 
 
 #: A part of the workbook: its text in pieces, a sheet's rows as a query polars runs
-#: when the part is zipped (its one cell is their text).
+#: when the part is zipped (one row of text per sheet row).
 Part = Sequence["str | pl.LazyFrame"]
 
 
@@ -154,9 +154,13 @@ def zip_parts(parts: Iterable[tuple[str, Part]]) -> bytes:
 
 
 def _utf8(piece: str | pl.LazyFrame) -> bytes:
+    """A piece's bytes. Rows come out through polars' CSV writer, one column, no quotes,
+    no line ends: the rows' bytes back to back, faster than joining them as a string."""
     if isinstance(piece, str):
         return piece.encode("utf-8")
-    return bytes(piece.collect().item())
+    buffer = io.BytesIO()
+    piece.collect().write_csv(buffer, include_header=False, quote_style="never", line_terminator="")
+    return buffer.getvalue()
 
 
 def _sheet_names(sheets: Sequence[Sheet]) -> list[str]:
@@ -303,10 +307,9 @@ def _number(strings: dict[str, str], fresh: Iterable[str]) -> None:
 def _rows_xml(
     length: int, columns: list[tuple[str | None, list[str | None]]]
 ) -> pl.LazyFrame | None:
-    """Rows 2 on, ``<row r="n">`` and each column's cells, as a polars query whose one
-    cell is their text (UTF-8 bytes); None with no rows. Cells hold only ASCII (row
-    numbers, string indices, numbers), so polars can make them, not a Python string
-    per cell."""
+    """Rows 2 on, ``<row r="n">`` and each column's cells, as a polars query (a row of
+    text per row); None with no rows. Cells hold only ASCII (row numbers, string
+    indices, numbers), so polars can make them, not a Python string per cell."""
     if not length:
         return None
     frame: dict[str, pl.Series] = {"r": pl.int_range(2, length + 2, eager=True).cast(pl.String)}
@@ -316,8 +319,7 @@ def _rows_xml(
         text = pl.col(f"c{c}")
         cells.append(text if template is None else pl.format(template, "r", text).fill_null(""))
     cells.append(pl.lit("</row>"))
-    rows = pl.concat_str(cells).str.join("").cast(pl.Binary)
-    return pl.LazyFrame(frame).select(rows)
+    return pl.LazyFrame(frame).select(pl.concat_str(cells))
 
 
 def format_column(values: Sequence[object], spec: str = "") -> list[str]:
