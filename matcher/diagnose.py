@@ -466,8 +466,9 @@ class _Variation:
     #: is a copy of the track's arcs, 200 MB at 10,000 x 2,000).
     problem: Callable[[], AssignmentProblem] | None = None
     start: int = -1
-    #: Arcs to add, counted on the residual graph (``_augmented``) instead of re-solved.
-    added: NearMisses | None = None
+    #: Builds the arcs to add, counted on the residual graph (``_augmented``) instead of
+    #: re-solved: built when counted, since together they can be every near miss.
+    added: Callable[[], NearMisses] | None = None
 
 
 def _raised(problem: AssignmentProblem, j: int) -> AssignmentProblem:
@@ -475,6 +476,20 @@ def _raised(problem: AssignmentProblem, j: int) -> AssignmentProblem:
     capacity = problem.right_capacity.copy()
     capacity[j] += 1
     return replace(problem, right_capacity=capacity)
+
+
+def _of_rule(misses: NearMisses, rule: int, person: int = -1) -> NearMisses:
+    """The near misses of one rule (and one person, unless -1), in their order."""
+    keep = misses.rule == rule
+    if person >= 0:
+        keep &= misses.left == person
+    return misses.select(keep)
+
+
+def _with_rule_arcs(
+    problem: AssignmentProblem, misses: NearMisses, rule: int, person: int = -1
+) -> AssignmentProblem:
+    return _with_arcs(problem, _of_rule(misses, rule, person))
 
 
 def _with_arcs(problem: AssignmentProblem, misses: NearMisses) -> AssignmentProblem:
@@ -833,23 +848,31 @@ def _variations(solved: SolvedTrack, misses: NearMisses, reach: _Reach | None) -
     )
     short = got_left < problem.left_demand
     limit = solved.config.diagnosis.max_variations
+    # Near misses counted per (person, rule) group in dense arrays (people x rules is
+    # small), with no sort or copy of the millions of near misses.
+    n_rules = len(RULES)
+    n_groups = problem.n_left * n_rules
+    key: Index = misses.left.astype(np.int64 if n_groups >= 2**31 else np.int32)
+    key *= n_rules
+    key += misses.rule
+    group_size = np.bincount(key, minlength=n_groups)
     rule_wide: list[_Variation] = []
-    for r in np.unique(misses.rule).tolist():
-        these = misses.select(misses.rule == r)
-        people = np.unique(these.left)
-        if people.shape[0] < 2:
+    for r in np.flatnonzero(group_size.reshape(problem.n_left, n_rules).any(axis=0)).tolist():
+        people = int(np.count_nonzero(group_size[r::n_rules]))
+        if people < 2:
             continue  # the same as waiving it for that one person, below
         if len(rule_wide) >= limit:
             break
         change = (
-            f"accept {partners} {WAIVE_TEXT[RULES[r]]} for the {people.shape[0]} "
+            f"accept {partners} {WAIVE_TEXT[RULES[r]]} for the {people} "
             f"unmatched {askers_noun} this rule alone blocks"
         )
         rule_wide.append(
-            _Variation("relax_rule", change, added=these)
+            _Variation("relax_rule", change, added=partial(_of_rule, misses, r))
             if reach is not None
-            else _Variation("relax_rule", change, problem=partial(_with_arcs, problem, these))
-        )
+            else _Variation("relax_rule", change,
+                            problem=partial(_with_rule_arcs, problem, misses, r))
+        )  # fmt: skip
     # +1 place for each full offerer eligible for someone short, most such people first.
     full = (got_right >= problem.right_capacity) & (solved.offered > 0)
     touching = np.bincount(
@@ -875,34 +898,29 @@ def _variations(solved: SolvedTrack, misses: NearMisses, reach: _Reach | None) -
         raises.append(_Variation("raise_capacity", change, problem=partial(_raised, problem, j)))
     # One rule waived for one person: people with the most partners it opens first.
     room = problem.left_demand - got_left
-    pair_key = misses.left * len(RULES) + misses.rule
-    by_key = np.argsort(pair_key, kind="stable")
-    sorted_keys = pair_key[by_key]
-    starts = np.flatnonzero(
-        np.concatenate([sorted_keys[:1] >= 0, sorted_keys[1:] != sorted_keys[:-1]])
-    )
-    keys = sorted_keys[starts]
-    counts = np.diff(np.append(starts, sorted_keys.shape[0]))
+    keys = np.flatnonzero(group_size)
+    counts = group_size[keys]
     ranked = np.lexsort((keys, -counts))
-    # Per (person, rule) group, at once and in linear time: its best partner (highest
-    # score, then the lowest index) and whether one of its partners reaches the sink in
-    # the residual graph.
-    right_sorted = misses.right[by_key]
+    # Per (person, rule) group, in linear time: its best partner (highest score, then
+    # the lowest index) and whether one of its partners reaches the sink in the residual
+    # graph.
     best_of = np.zeros(keys.shape[0], dtype=np.int64)
     if keys.shape[0]:
-        score_sorted = misses.score[by_key]
-        group_best = np.maximum.reduceat(score_sorted, starts)
-        at_best = score_sorted >= np.repeat(group_best, counts)
-        unused = problem.n_right
-        best_of = np.minimum.reduceat(np.where(at_best, right_sorted, unused), starts)
+        group_best = np.full(n_groups, -np.inf)
+        np.maximum.at(group_best, key, misses.score)
+        at_best = misses.score >= group_best[key]
+        who = np.full(n_groups, problem.n_right, dtype=np.int64)
+        np.minimum.at(who, key[at_best], misses.right[at_best])
+        best_of = who[keys]
     opens_of = (
-        np.logical_or.reduceat(reach.to_sink[right_sorted], starts)
+        np.bincount(key[reach.to_sink[misses.right]], minlength=n_groups)[keys] > 0
         if reach is not None and keys.shape[0]
         else np.zeros(keys.shape[0], dtype=bool)
     )
+    del key
     waives: list[_Variation] = []
     for n in (ranked if reach is not None else ranked[:limit]).tolist():
-        i, r = divmod(int(keys[n]), len(RULES))
+        i, r = divmod(int(keys[n]), n_rules)
         change = (
             f"let {solved.askers[i].name} accept a {partner} {WAIVE_TEXT[RULES[r]]} "
             f"({int(counts[n])} such {partners}, e.g. {solved.offerers[int(best_of[n])].name})"
@@ -910,13 +928,12 @@ def _variations(solved: SolvedTrack, misses: NearMisses, reach: _Reach | None) -
         if reach is not None and room[i] == 1:  # one unit: one augmenting path or none
             waives.append(_Variation("relax_rule", change, start=i if opens_of[n] else -1))
             continue
-        these = misses.select(by_key[starts[n] : starts[n] + counts[n]])
         if reach is not None:
-            waives.append(_Variation("relax_rule", change, added=these))
+            waives.append(_Variation("relax_rule", change, added=partial(_of_rule, misses, r, i)))
         else:
-            waives.append(
-                _Variation("relax_rule", change, problem=partial(_with_arcs, problem, these))
-            )
+            waives.append(_Variation(
+                "relax_rule", change, problem=partial(_with_rule_arcs, problem, misses, r, i)
+            ))  # fmt: skip
     return [*rule_wide, *_interleave(raises, waives)]
 
 
@@ -951,12 +968,15 @@ def find_fixes(solved: SolvedTrack, misses: NearMisses) -> list[Fix]:
     reach = _reach(solved, by_side)
     for order, variation in enumerate(_variations(solved, misses, reach)):
         if variation.added is not None and reach is not None:
+            if resolved >= limit:
+                continue
+            added = variation.added()
             # Every augmenting path ends in the base residual graph after its last new
             # arc: with no new arc into an offerer that reaches the sink, nothing moves.
-            if resolved >= limit or not reach.to_sink[variation.added.right].any():
+            if not reach.to_sink[added.right].any():
                 continue
             resolved += 1
-            placed, gained_at = _augmented(solved, variation.added, by_side)
+            placed, gained_at = _augmented(solved, added, by_side)
             if placed > 0:
                 fixes.append((-placed, order, Fix(
                     track=solved.track, kind=variation.kind, change=variation.change,
