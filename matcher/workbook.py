@@ -392,12 +392,28 @@ def _escape_cell(text: str, *, separated: bool) -> str:
     (a raw CR would be read as LF; every XML reader, openpyxl too, decodes the
     reference). ``separated``: NULs separate texts (none holds one), so they stay."""
     control = _CONTROL_BUT_NUL if separated else _CONTROL
-    if not separated or "_x" in text or _RARE.search(text):
+    if not separated or _rewrites(text):
         text = _UNENCODABLE.sub("", text)
         text = _LITERAL_ESCAPE.sub(r"_x005F\g<0>", text)
         text = control.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("\r", "&#13;")
+
+
+def _rewrites(text: str) -> bool:
+    """Whether _escape_cell may have more to do than & < > and CR: a control character
+    but NUL, a literal ``_x`` (maybe ``_xHHHH_``), a lone surrogate, U+FFFE or U+FFFF.
+    Latin-1 text (most surveys) is checked as bytes, where deleting the control bytes
+    is ~5 times faster than the regex."""
+    try:
+        raw = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return "_x" in text or _RARE.search(text) is not None
+    return b"_x" in raw or len(raw.translate(None, _CONTROL_BYTES)) != len(raw)
+
+
+#: _RARE's control characters as bytes (latin-1 holds no surrogate, U+FFFE or U+FFFF).
+_CONTROL_BYTES = bytes([*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 
 
 def _xml(text: str) -> str:

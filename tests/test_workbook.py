@@ -324,3 +324,17 @@ def test_bulk_columns_give_the_same_cells_as_cell_by_cell(rows: list[tuple[objec
     by_columns = Sheet("s", columns, Columns([list(c) for c in zip(*table, strict=True)]))
     if table:
         assert sheet_text(by_columns, {}) == xml
+
+
+#: Pieces of text that each take one of the escaping paths (latin-1 and beyond).
+TOKENS = ["a", " ", "&", "<", ">", "\r", "\n", "\t", "\x01", "\x1f", "\x7f", "\x85", "_x0041_",
+          "_x", "_", "x", "\ufffe", "\uffff", "\ud800", "\u00e9", "\u4e2d",
+          "\U0001f600"]  # fmt: skip
+
+
+@settings(DETERMINISTIC, max_examples=300)
+@given(st.lists(st.sampled_from(TOKENS), max_size=6).map("".join))
+def test_the_bytes_check_for_rewrites_agrees_with_the_regex(text: str) -> None:
+    expected = "_x" in text or workbook._RARE.search(text) is not None
+    assert workbook._rewrites(text) == expected
+    assert workbook._rewrites(f"{text}\0{text}") == expected  # NUL separates, never counts
