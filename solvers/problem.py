@@ -82,10 +82,13 @@ class AssignmentProblem:
                 raise ProblemError("arc_weight must be finite")
             if self.arc_weight.min() < 0 or self.arc_weight.max() > 1:
                 raise ProblemError("arc_weight must lie in [0, 1]")
-            # Sort and compare neighbours: np.unique is ~50x slower at 10^7 arcs.
-            key = np.sort(self.arc_left * max(self.n_right, 1) + self.arc_right)
-            if (key[1:] == key[:-1]).any():
-                raise ProblemError("an arc (left, right) appears twice")
+            # Compare neighbours in (left, right) order: arcs from scoring come in that
+            # order, so the sort (0.2 s at 8 M arcs, np.unique ~50x slower) is rarely run.
+            key = self.arc_left * max(self.n_right, 1) + self.arc_right
+            if not (key[1:] > key[:-1]).all():
+                key.sort()
+                if (key[1:] == key[:-1]).any():
+                    raise ProblemError("an arc (left, right) appears twice")
 
     @property
     def n_left(self) -> int:

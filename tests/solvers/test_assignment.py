@@ -456,6 +456,11 @@ def test_valid_problem_kwargs_are_accepted() -> None:
             "twice",
             id="duplicate_arc",
         ),
+        pytest.param(  # out of (left, right) order, so found by the sort
+            {"arc_left": np.array([1, 0, 1]), "arc_right": np.array([1, 0, 1])},
+            "twice",
+            id="duplicate_arc_unsorted",
+        ),
         pytest.param({"arc_left": np.array([0, 2, 1])}, "arc_left", id="left_index_too_big"),
         pytest.param({"arc_left": np.array([0, -1, 1])}, "arc_left", id="left_index_negative"),
         pytest.param({"arc_right": np.array([0, 0, 2])}, "arc_right", id="right_index_too_big"),
@@ -466,6 +471,12 @@ def test_valid_problem_kwargs_are_accepted() -> None:
 def test_inconsistent_problem_is_rejected(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(ProblemError, match=message):
         AssignmentProblem(**_problem_kwargs(**overrides))
+
+
+def test_arcs_in_any_order_are_accepted() -> None:
+    AssignmentProblem(
+        **_problem_kwargs(arc_left=np.array([1, 0, 0]), arc_right=np.array([0, 1, 0]))
+    )
 
 
 def test_problem_error_is_a_value_error() -> None:
