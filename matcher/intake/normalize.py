@@ -682,6 +682,8 @@ class TableReader:
         return hits
 
     def records(self) -> list[Record]:
+        """The table's people, one Record per usable row; every problem goes to
+        ``issues`` in row order, and within a row in the order of the fields."""
         records = []
         formulas = self._formulas()
         n = self.table.n_rows
