@@ -229,20 +229,23 @@ def participant_rows(
 def _participant_table(
     result: MatchResult, people: Sequence[Participant], default_capacity: int, default_demand: int
 ) -> Table:
-    partners: dict[str, list[str]] = {}
+    # Each person's cells as text, grown one part at a time: no list per person.
+    partners: dict[str, str] = {}
     for cohort in result.cohorts:
         for pair in cohort.pairs:
-            partners.setdefault(pair.a, []).append(pair.b)
-            partners.setdefault(pair.b, []).append(pair.a)
+            a, b = pair.a, pair.b
+            partners[a] = f"{partners[a]};{b}" if a in partners else b
+            partners[b] = f"{partners[b]};{a}" if b in partners else a
     for circle in result.circles:
         for member in circle.members:
-            partners.setdefault(member.id, []).append(f"circle {circle.id}")
-    reasons: dict[str, list[str]] = {}
+            met, joined = member.id, f"circle {circle.id}"
+            partners[met] = f"{partners[met]};{joined}" if met in partners else joined
+    reasons: dict[str, str] = {}
     for item in result.unmatched:
-        reasons.setdefault(item.id, []).append(f"as {_ROLE_VALUE[item.role]}: {item.reason}")
+        why = f"as {_ROLE_VALUE[item.role]}: {item.reason}"
+        reasons[item.id] = f"{reasons[item.id]} | {why}" if item.id in reasons else why
     mentor, mentee = Role.MENTOR, Role.MENTEE
     ids = list(map(attrgetter("id"), people))
-    nothing: tuple[str, ...] = ()
     return Table(
         PARTICIPANT_COLUMNS,
         [
@@ -260,8 +263,8 @@ def _participant_table(
                 (default_demand if p.demand is None else p.demand) if mentee in p.roles else None
                 for p in people
             ],
-            list(map(";".join, map(partners.get, ids, repeat(nothing)))),
-            list(map(" | ".join, map(reasons.get, ids, repeat(nothing)))),
+            list(map(partners.get, ids, repeat(""))),
+            list(map(reasons.get, ids, repeat(""))),
         ],
     )
 
