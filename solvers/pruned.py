@@ -92,7 +92,7 @@ def solve_pruned_flow_rounds(
         rounds += 1
         subset = np.flatnonzero(in_subset)
         cost = -(bonus + weights[subset])
-        used = solve_subset(problem, subset, cost)
+        used = solve_subset(problem, subset, cost, bonus=bonus)
         potential = potentials(problem, subset, cost, used)
         violating = _violating_arcs(problem, weights, bonus, potential, in_subset)
         if violating.shape[0] == 0:
@@ -127,12 +127,21 @@ def top_arcs(nodes: IntArray, scores: IntArray, quota: IntArray) -> BoolArray:
     return kept
 
 
-def solve_subset(problem: AssignmentProblem, subset: IntArray, cost: IntArray) -> BoolArray:
+def solve_subset(
+    problem: AssignmentProblem, subset: IntArray, cost: IntArray, *, bonus: int = 0
+) -> BoolArray:
     """Min-cost flow on the subset's arcs at the given unit costs; which arcs carry a unit.
 
     Nodes: left 0..n_left-1, right n_left.., then source and sink. Every unit of demand
     leaves the source and may return through the free bypass, so the flow is always
     feasible and one ``solve()`` serves both objectives.
+
+    A ``bonus`` (coverage: each cost is ``-(bonus + w)``, the bonus above any change of
+    total weight) asks for the most units first, then the least cost: the same optima
+    as a maximum flow at the least cost of ``cost + bonus + SCORE_SCALE`` (0..SCORE_SCALE
+    per unit) without the bypass, which OR-Tools solves faster than the bonus's large
+    costs (the two rounds of the 10k x 2k benchmark: 3.3-3.5 s against 3.9-4.7 s of CPU,
+    on a loaded machine), as the dense method does.
     """
     n_left, n_right = problem.n_left, problem.n_right
     source, sink = n_left + n_right, n_left + n_right + 1
@@ -157,6 +166,10 @@ def solve_subset(problem: AssignmentProblem, subset: IntArray, cost: IntArray) -
         ]
     )
     costs = np.concatenate([cost, np.zeros(n_left + n_right + 1, dtype=np.int64)])
+    if bonus:  # no bypass: the flow itself is maximised
+        tails, heads, capacities = tails[:-1], heads[:-1], capacities[:-1]
+        costs = costs[:-1]
+        costs[: subset.shape[0]] += bonus + SCORE_SCALE
 
     flow = _MCF()
     flow.add_arcs_with_capacity_and_unit_cost(
@@ -165,7 +178,7 @@ def solve_subset(problem: AssignmentProblem, subset: IntArray, cost: IntArray) -
     flow.set_nodes_supplies(
         np.array([source, sink], dtype=np.int32), np.array([total_demand, -total_demand])
     )
-    status = flow.solve()
+    status = flow.solve_max_flow_with_min_cost() if bonus else flow.solve()
     if status != _MCF.OPTIMAL:
         raise SolverFailureError(f"min-cost flow on the pruned arcs ended with {status.name}")
     used: BoolArray = flow.flows(np.arange(subset.shape[0], dtype=np.int32)) > 0
