@@ -398,7 +398,7 @@ ATTRIBUTE_COLUMNS = ["attribute", "value", "asked", "matched", "not_matched", "m
 
 @dataclass(frozen=True)
 class _Tables:
-    """The tables that are both a CSV file and a sheet: built once per render."""
+    """The tables the CSV files and the sheets share: built once per render."""
 
     pairs: Table
     participants: Table

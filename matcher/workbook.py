@@ -5,9 +5,12 @@ survey respondent would run. So every string is written as a string (never parse
 formula, number or link) and, like the CSV files, neutralised with a leading quote.
 
 The SpreadsheetML is written here rather than by xlsxwriter: its per-cell Python calls
-took ~2 s for a 10,000-mentee result, while building each sheet column by column with
-comprehensions takes a fraction of that. Strings go to one shared-string table, so each
-distinct text is escaped once and the sheets stay small to compress.
+took ~2 s for a 10,000-mentee result. Here each sheet is prepared column by column (each
+distinct text numbered once, numbers formatted once per distinct value) and polars makes
+the cells and rows, so no Python string is built per cell. Strings go to one
+shared-string table, so each distinct text is escaped once and the sheets stay small to
+compress. ``workbook_parts`` does the Python work and ``zip_parts`` the rest (polars and
+zlib, which release the GIL), so a caller can zip on another thread.
 """
 
 from __future__ import annotations
@@ -285,7 +288,7 @@ def _column_cells(
         )
         return cell, list(map(index.get, texts)), max(map(len, shown))
     if kinds <= {int, float} and _finite(values):
-        # None shows as "None", no number does; ints and floats apart (1 == 1.0).
+        # Ints and floats are formatted apart (1 == 1.0); a blank comes out as "None".
         shown = format_column(values) if len(kinds) == 1 else list(map(str, values))
         numbers = cast("list[str | None]", shown)
         if None in values:
@@ -324,9 +327,9 @@ def _rows_xml(
 
 def format_column(values: Sequence[object], spec: str = "") -> list[str]:
     """Every value formatted with ``spec``, each distinct value once: scores repeat a lot
-    (35,793 alternates hold ~300 distinct). The values must be of one type (1 and 1.0
-    are one key but format apart); a column holding -0.0 (the same key as 0.0) is
-    formatted value by value."""
+    (35,793 alternates hold ~300 distinct). The values must be of one type, None aside
+    (1 and 1.0 are one key but format apart); a column holding -0.0 (the same key as
+    0.0) is formatted value by value."""
     distinct = set(values)
     if _ZERO & distinct:
         zeros = cast("list[float]", list(filter(_ZERO.__contains__, values)))
