@@ -160,16 +160,20 @@ class Relation:
     def mask(self, rows: Ints, cols: Ints) -> Bool:
         """``out[i, j]``: the pair (rows[i], cols[j]) is in the relation."""
         out = np.zeros((rows.shape[0], cols.shape[0]), dtype=bool)
+        out[self.cells(rows, cols)] = True
+        return out
+
+    def cells(self, rows: Ints, cols: Ints) -> tuple[Ints, Ints]:
+        """The (i, j) with (rows[i], cols[j]) in the relation, repeats included."""
         if not len(self):
-            return out
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         row_at = np.full(self.n_people, -1, dtype=np.int64)
         row_at[rows] = np.arange(rows.shape[0])
         col_at = np.full(self.n_people, -1, dtype=np.int64)
         col_at[cols] = np.arange(cols.shape[0])
         r, c = row_at[self.a], col_at[self.b]
         inside = (r >= 0) & (c >= 0)
-        out[r[inside], c[inside]] = True
-        return out
+        return r[inside], c[inside]
 
     def contains(self, a: Ints, b: Ints) -> Bool:
         """Whether each pair (a[k], b[k]) is in the relation."""
@@ -546,8 +550,13 @@ class Scorer:
             return block if at is None else block[at]
 
         covered = L.goals[rows].toarray().astype(np.float32) @ self.expertise_t
-        has_goals = np.broadcast_to((np.diff(L.goals.indptr)[rows] > 0)[:, None], covered.shape)
-        out[0] = _goal_value(cells(covered), cells(has_goals))
+        has_rows = np.diff(L.goals.indptr)[rows] > 0
+        if at is None:  # _goal_value in place: whole rows are NEUTRAL
+            np.minimum(covered, np.float32(1.0), out=out[0])
+            out[0][~has_rows] = NEUTRAL
+        else:
+            has_goals = np.broadcast_to(has_rows[:, None], covered.shape)
+            out[0] = _goal_value(covered[at], has_goals[at])
         if self.symmetric:  # what each can teach the other, averaged
             back = L.expertise[rows].toarray().astype(np.float32) @ self.goals_t
             has_back = np.broadcast_to((np.diff(R.goals.indptr) > 0)[None, :], back.shape)
@@ -564,8 +573,17 @@ class Scorer:
         out[2] = lookup("department", t.dep_left, t.dep_right)
         out[2] += lookup("location", t.loc_left, t.loc_right)
         out[3] = lookup("overlap", t.off_left, t.off_right)
-        asked = cells(self.preferred.mask(L.person[rows], R.person))
-        asked_by_mentor = cells(self.preferred.reversed().mask(L.person[rows], R.person))
+        persons = L.person[rows]
+        if at is None:  # _preference as scatters of the few pairs named
+            out[4] = 0
+            out[4][self.preferred.reversed().cells(persons, R.person)] = np.float32(0.5)
+            if self.symmetric:
+                out[4][self.preferred.cells(persons, R.person)] += np.float32(0.5)
+            else:
+                out[4][self.preferred.cells(persons, R.person)] = 1
+            return out
+        asked = cells(self.preferred.mask(persons, R.person))
+        asked_by_mentor = cells(self.preferred.reversed().mask(persons, R.person))
         out[4] = _preference(asked, asked_by_mentor, self.symmetric)
         return out
 
