@@ -152,33 +152,40 @@ def near_misses(scorer: Scorer, rows: Ints) -> NearMisses:
     rules: list[Index] = []
     scores: list[Floats] = []
     # Every component and weight is >= 0, so a minimum score of 0 forbids nothing: then
-    # the rules alone find the near misses, and only those cells are scored.
+    # the rules alone find the near misses, and each block's values go to one buffer.
     whole_blocks = scorer.whole is not None or scorer.config.rules.min_score > 0
+    n_right = scorer.right.size
+    buffer = np.empty((len(COMPONENTS), 0, n_right), dtype=np.float32)
     for block in _runs(np.flatnonzero(wanted), most):
         if whole_blocks:
             masks, values = rule_masks(scorer, block)
         else:
-            masks, values = scorer.rules(block), None
+            masks = scorer.rules(block)
+            n_rows = block.stop - block.start
+            if buffer.shape[1] < n_rows:
+                buffer = np.empty((len(COMPONENTS), most, n_right), dtype=np.float32)
+            values = scorer.components(block, out=buffer[:, :n_rows])
         count = np.zeros(masks["same_person"].shape, dtype=np.int8)
         for mask in masks.values():
             count += mask
         count[~wanted[block]] = 0  # rows scored only to fill a gap
         alone = count == 1
-        cells: list[tuple[Ints, Ints]] = []
+        cells: list[Ints] = []
         for r, name in enumerate(RULES):
             if name not in masks or name not in RELAXABLE:
                 continue
-            ii, jj = np.nonzero(masks[name] & alone)
-            cells.append((ii, jj))
+            flat = np.flatnonzero(masks[name] & alone)
+            ii, jj = np.divmod(flat, n_right)
+            cells.append(flat)
             lefts.append((ii + (block.start or 0)).astype(np.int32))
             rights.append(jj.astype(np.int32))
             rules.append(np.full(ii.shape[0], r, dtype=np.int8))
         if not cells:
             continue
-        at = (np.concatenate([ii for ii, _ in cells]), np.concatenate([jj for _, jj in cells]))
-        # The score only: the components of millions of near misses are never read.
-        chosen = values[:, at[0], at[1]] if values is not None else scorer.components(block, at)
-        scores.append(scorer.pair_scores(chosen))
+        # The score only (flat gathers): the components of millions of near misses are
+        # never read.
+        at = np.concatenate(cells)
+        scores.append(scorer.pair_scores(np.take(values.reshape(len(COMPONENTS), -1), at, 1)))
     if not lefts:
         empty = np.zeros(0, dtype=np.int64)
         return NearMisses(empty, empty, empty, np.zeros(0))

@@ -529,66 +529,41 @@ class Scorer:
         return out
 
     def components(
-        self,
-        rows: slice,
-        at: tuple[Ints, Ints] | None = None,
-        out: npt.NDArray[np.float32] | None = None,
+        self, rows: slice, out: npt.NDArray[np.float32] | None = None
     ) -> npt.NDArray[np.float32]:
-        """Component values in [0, 1], shape (components, block, mentors); with ``at``
-        (block row and column indices of some cells), shape (components, cells): the
-        same float32 values for those cells only. Per cell that costs about twice a whole
-        block's, so it pays when a small share of the block is wanted (near misses).
+        """Component values in [0, 1], shape (components, block, mentors), written to
+        ``out`` when it has that shape (a buffer reused from block to block).
 
         Everything but goals and preference depends on a few distinct codes per side
         (ladder levels, UTC offsets, departments, locations), so it is one lookup in a
         small precomputed table instead of a chain of whole-block arithmetic.
         """
         L, R, t = self.left, self.right, self.tables  # noqa: N806
-        n_rows = L.person[rows].shape[0]
-        shape = (n_rows, R.size) if at is None else at[0].shape
-        if out is None or out.shape != (len(COMPONENTS), *shape):
-            out = np.empty((len(COMPONENTS), *shape), dtype=np.float32)
-
-        def cells(block: npt.NDArray[_T]) -> npt.NDArray[_T]:
-            """The whole block, or its values at the cells asked for."""
-            return block if at is None else block[at]
-
+        shape = (len(COMPONENTS), L.person[rows].shape[0], R.size)
+        if out is None or out.shape != shape:
+            out = np.empty(shape, dtype=np.float32)
         covered = L.goals[rows].toarray().astype(np.float32) @ self.expertise_t
-        has_rows = np.diff(L.goals.indptr)[rows] > 0
-        if at is None:  # _goal_value in place: whole rows are NEUTRAL
-            np.minimum(covered, np.float32(1.0), out=out[0])
-            out[0][~has_rows] = NEUTRAL
-        else:
-            has_goals = np.broadcast_to(has_rows[:, None], covered.shape)
-            out[0] = _goal_value(covered[at], has_goals[at])
+        # _goal_value in place: rows without goals are NEUTRAL throughout.
+        np.minimum(covered, np.float32(1.0), out=out[0])
+        out[0][~(np.diff(L.goals.indptr)[rows] > 0)] = NEUTRAL
         if self.symmetric:  # what each can teach the other, averaged
             back = L.expertise[rows].toarray().astype(np.float32) @ self.goals_t
             has_back = np.broadcast_to((np.diff(R.goals.indptr) > 0)[None, :], back.shape)
-            out[0] += _goal_value(cells(back), cells(has_back))
+            out[0] += _goal_value(back, has_back)
             out[0] /= 2
-
-        def lookup(name: str, left: Ints, right: Ints) -> npt.NDArray[np.float32]:
-            if at is None:  # whole rows of the mentor-wide table: copies, not gathers
-                return self.by_code[name][left[rows]]
-            table: npt.NDArray[np.float32] = getattr(t, name)
-            return table[left[rows][at[0]], right[at[1]]]
-
-        out[1] = lookup("seniority", t.sen_left, t.sen_right)
-        out[2] = lookup("department", t.dep_left, t.dep_right)
-        out[2] += lookup("location", t.loc_left, t.loc_right)
-        out[3] = lookup("overlap", t.off_left, t.off_right)
+        # Whole rows of the mentor-wide tables: copies, not a gather per pair.
+        out[1] = self.by_code["seniority"][t.sen_left[rows]]
+        out[2] = self.by_code["department"][t.dep_left[rows]]
+        out[2] += self.by_code["location"][t.loc_left[rows]]
+        out[3] = self.by_code["overlap"][t.off_left[rows]]
+        # _preference as scatters of the few pairs named.
         persons = L.person[rows]
-        if at is None:  # _preference as scatters of the few pairs named
-            out[4] = 0
-            out[4][self.preferred.reversed().cells(persons, R.person)] = np.float32(0.5)
-            if self.symmetric:
-                out[4][self.preferred.cells(persons, R.person)] += np.float32(0.5)
-            else:
-                out[4][self.preferred.cells(persons, R.person)] = 1
-            return out
-        asked = cells(self.preferred.mask(persons, R.person))
-        asked_by_mentor = cells(self.preferred.reversed().mask(persons, R.person))
-        out[4] = _preference(asked, asked_by_mentor, self.symmetric)
+        out[4] = 0
+        out[4][self.preferred.reversed().cells(persons, R.person)] = np.float32(0.5)
+        if self.symmetric:
+            out[4][self.preferred.cells(persons, R.person)] += np.float32(0.5)
+        else:
+            out[4][self.preferred.cells(persons, R.person)] = 1
         return out
 
     def pair_components(self, left: Ints, right: Ints) -> npt.NDArray[np.float32]:

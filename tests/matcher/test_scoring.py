@@ -239,25 +239,6 @@ def test_pair_components_equal_the_block_values(
     assert np.array_equal(got[:, 1:], want[:, 1:])
 
 
-@settings(max_examples=80)
-@given(surveys(), st.sampled_from(range(len(CONFIGS))), st.booleans(), st.integers(0, 2**32 - 1))
-def test_components_at_cells_equal_the_block_values(
-    survey: tuple[list[Participant], list[Participant]], which: int, symmetric: bool, seed: int
-) -> None:
-    """Near misses score only their own cells of a block: exactly the block's values."""
-    mentees, mentors = survey
-    if symmetric:
-        mentors = mentees
-    scorer = Scorer(mentees, mentors, CONFIGS[which], symmetric=symmetric)
-    rng = np.random.default_rng(seed)
-    first = int(rng.integers(0, len(mentees)))
-    rows = slice(first, int(rng.integers(first + 1, len(mentees) + 1)))
-    block = scorer.components(rows)
-    cells = rng.random(block.shape[1:]) < 0.4
-    ii, jj = np.nonzero(cells)
-    assert np.array_equal(scorer.components(rows, (ii, jj)), block[:, ii, jj])
-
-
 @settings(max_examples=100)
 @given(st.integers(1, 300), st.integers(0, 2**32 - 1))
 def test_a_pairs_score_does_not_depend_on_the_pairs_scored_with_it(n: int, seed: int) -> None:
