@@ -21,6 +21,7 @@ from solvers import (
     Status,
     solve_assignment,
 )
+from solvers import pruned as pruned_module
 from solvers.mincostflow import shortest_distances, solve_min_cost_flow
 from solvers.pruned import (
     LEFT_TOP,
@@ -72,17 +73,27 @@ def assert_valid(instance: Instance, solution: Solution) -> None:
 
 
 def assert_same_optimum(instance: Instance, left_top: int, right_top: int) -> int:
-    """Pruned and full min-cost flow agree exactly; returns the number of rounds."""
-    pruned, rounds = solve_pruned_flow_rounds(
-        instance.problem, left_top=left_top, right_top=right_top
-    )
-    assert_valid(instance, pruned)
+    """Pruned and full min-cost flow agree exactly, whether later rounds drop every arc
+    priced above the solution's, none, or those past the default slack; returns the
+    number of rounds at the default."""
     expected = score(instance, solve_min_cost_flow(instance.problem))
-    if instance.problem.objective is Objective.COVERAGE:
-        assert score(instance, pruned) == expected
-    else:
-        assert score(instance, pruned)[1] == expected[1]
-    return rounds
+    default = pruned_module.KEEP_SLACK
+    rounds_at_default = 0
+    try:
+        for slack in (0, 10**12, default):
+            pruned_module.KEEP_SLACK = slack
+            pruned, rounds = solve_pruned_flow_rounds(
+                instance.problem, left_top=left_top, right_top=right_top
+            )
+            rounds_at_default = rounds
+            assert_valid(instance, pruned)
+            if instance.problem.objective is Objective.COVERAGE:
+                assert score(instance, pruned) == expected
+            else:
+                assert score(instance, pruned)[1] == expected[1]
+    finally:
+        pruned_module.KEEP_SLACK = default
+    return rounds_at_default
 
 
 @st.composite
