@@ -114,8 +114,8 @@ class Attributes(_Strict):
 class Answers(_Strict):
     roles: dict[str, list[Role]] = Field(default_factory=dict)
     format: dict[str, MeetingFormat] = Field(default_factory=dict)
-    levels: dict[str, int] = Field(
-        default_factory=dict, description="Expertise level labels, e.g. Expert = 5."
+    levels: dict[str, Annotated[int, Field(ge=0, le=5)]] = Field(
+        default_factory=dict, description="Expertise level labels (0-5), e.g. Expert = 5."
     )
 
 

@@ -20,6 +20,18 @@ from matcher.models import Expertise, Issue, MeetingFormat, Role, Severity
 _GRID = re.compile(r"^(?P<question>.*?)\s*\[(?P<row>[^\[\]]+)\]$")
 _LEVEL = re.compile(r"^(?P<topic>.+?)\s*(?::\s*|\(\s*)(?P<level>[0-5])\s*\)?$")
 _INT = re.compile(r"^\s*(?P<n>\d+)\s*(?P<plus>\+|or more)?\s*$", re.IGNORECASE)
+#: Digits of a whole-number answer read as they are; a longer number (a typing mistake,
+#: and past 4,300 digits Python refuses to convert it) is read as ``HUGE``, so a
+#: capacity is capped as any large one is.
+MAX_DIGITS = 9
+HUGE = 10**MAX_DIGITS
+
+
+def _whole(digits: str) -> int:
+    """A run of digits as a number, ``HUGE`` when it has more than ``MAX_DIGITS``."""
+    return int(digits) if len(digits.lstrip("0")) <= MAX_DIGITS else HUGE
+
+
 _OFFSET = re.compile(
     r"(?:(?:UTC|GMT)\s*(?P<sign>[+\-\u2212])\s*(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?)"
     r"|^(?P<sign2>[+\-\u2212])(?P<h2>\d{1,2}):?(?P<m2>\d{2})?$"
@@ -454,7 +466,7 @@ class TableReader:
                     )
                 )
                 continue
-            numbers.append(int(match["n"]))
+            numbers.append(_whole(match["n"]))
         if not numbers:
             return None, tuple(problems)
         total = sum(numbers) if self.config.combine_for(name) == "sum" else numbers[0]
@@ -463,7 +475,7 @@ class TableReader:
                 _Problem(
                     Severity.WARNING,
                     cells[0][0],
-                    str(total),
+                    str(total) if total < HUGE else cells[0][1],
                     "capacity capped at mentoring.max_capacity = "
                     f"{self.config.mentoring.max_capacity}",
                 )
@@ -509,8 +521,9 @@ class TableReader:
         rank = self.ladder.get(key(value))
         if rank is not None:
             return (rank, self.ladder_labels[rank]), problems
-        if not self.ladder and _INT.match(value):
-            return (int(value), value), problems
+        number = _INT.match(value)
+        if not self.ladder and number and _whole(number["n"]) < HUGE:
+            return (int(number["n"]), value), problems  # "3+" and "3 or more" read as 3
         expected = ", ".join(self.config.seniority.ladder) or "a whole number"
         return None, (
             *problems,
@@ -531,7 +544,7 @@ class TableReader:
         if "/" in value and " " not in value.strip():
             try:
                 zone = ZoneInfo(value.strip())
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder
                 zone = None
             if zone is not None:
                 when = datetime.fromisoformat(self.config.scoring.reference_date).replace(
@@ -578,7 +591,7 @@ class TableReader:
 
     def _level(self, text: str) -> int | None:
         text = text.strip()
-        if text.isdigit() and 0 <= int(text) <= 5:
+        if text.isdecimal() and len(text) <= MAX_DIGITS and 0 <= int(text) <= 5:  # not "²"
             return int(text)
         leading = re.match(r"^([0-5])\b", text)
         if leading:
