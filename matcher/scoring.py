@@ -413,8 +413,8 @@ class Scorer:
         self.tables = _Tables.build(self.left, self.right, config)
         t = self.tables
         #: Each table-driven component for every mentee code against every mentor (a few
-        #: dozen codes x mentors): a block's values are then whole rows of it, four
-        #: times faster than gathering each pair's cell from the small table.
+        #: dozen codes x mentors): a block's values are then whole rows of it, copied,
+        #: instead of each pair's cell gathered from the small table.
         self.by_code = {
             name: np.ascontiguousarray(getattr(t, name)[:, right_codes])
             for name, right_codes in (("seniority", t.sen_right), ("department", t.dep_right),
