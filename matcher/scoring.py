@@ -122,8 +122,8 @@ def encode(people: Sequence[Participant], vocab: Vocabulary, config: ProgramConf
     return Side(
         person=np.array([vocab.people[key(p.id)] for p in people], dtype=np.int64),
         seniority=np.array([p.seniority if p.seniority is not None else nan for p in people]),
-        department=np.array([code(vocab.departments, p.department) for p in people]),
-        location=np.array([code(vocab.locations, p.location) for p in people]),
+        department=np.array([code(vocab.departments, p.department) for p in people], np.int64),
+        location=np.array([code(vocab.locations, p.location) for p in people], np.int64),
         offset=np.array([p.utc_offset if p.utc_offset is not None else nan for p in people]),
         format=np.array([_FORMAT_CODE[p.format] for p in people], dtype=np.int64),
         manager=np.array(
@@ -269,8 +269,9 @@ def _codes(left: Floats, right: Floats) -> tuple[Floats, Ints, Ints]:
     both = np.concatenate([left, right])
     values = np.unique(both[~np.isnan(both)])
 
-    def code(x: Floats) -> Ints:
-        return np.where(np.isnan(x), 0, np.searchsorted(values, np.nan_to_num(x)) + 1)
+    def code(x: Floats) -> Ints:  # int64 even for an empty side (np.where gives float)
+        codes: Ints = np.where(np.isnan(x), 0, np.searchsorted(values, np.nan_to_num(x)) + 1)
+        return codes.astype(np.int64)
 
     return values, code(left), code(right)
 

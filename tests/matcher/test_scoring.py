@@ -256,3 +256,13 @@ def test_a_pairs_score_does_not_depend_on_the_pairs_scored_with_it(n: int, seed:
     assert np.array_equal(scorer.pair_scores(values[:, order]), together[order])
     for k in rng.integers(0, n, 5).tolist():
         assert scorer.pair_scores(values[:, k : k + 1])[0] == together[k]
+
+
+@pytest.mark.parametrize(("n_mentees", "n_mentors"), [(0, 1), (1, 0), (0, 0)])
+def test_an_empty_side_gives_an_empty_graph(n_mentees: int, n_mentors: int) -> None:
+    """Codes stay integers with nobody on a side (numpy builds an empty list as floats)."""
+    mentees = [Participant(id="a", name="A", roles=(Role.MENTEE,), department="x")][:n_mentees]
+    mentors = [Participant(id="b", name="B", roles=(Role.MENTOR,), location="y")][:n_mentors]
+    graph = Scorer(mentees, mentors, ProgramConfig()).candidates()
+    assert graph.n_arcs == 0
+    assert graph.removed_left.shape == (n_mentees, len(RULES))
