@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from benchmarks.stage_worker import STAGES
 
 if TYPE_CHECKING:
-    from benchmarks.run import Bench, Instance
+    from benchmarks.run import Bench
 
 Record = dict[str, Any]
 #: Issue 7's targets at 10,000 x 2,000: end to end, and peak memory (10^9 bytes, the
@@ -294,13 +294,14 @@ def _where_time_goes(bench: Bench) -> list[str]:
 
 
 def _scaling(bench: Bench) -> list[str]:
-    instances: list[Instance] = [*bench.scaling, bench.main]
+    instances = sorted([*bench.scaling, bench.main], key=lambda i: (i.mentees, i.mentors))
     lines = [
         "",
         "## How memory scales",
         "",
-        "One run per method at each smaller size (same generator and seed), with the "
-        "main instance's medians. Growth per pair: rise of the RSS high-water mark during the "
+        "One run per method at each other size (same generator and seed; past the main "
+        "size `pruned_flow` alone, as the others take minutes there), with the main "
+        "instance's medians. Growth per pair: rise of the RSS high-water mark during the "
         "stage divided by the candidate pairs.",
         "",
         "| method | mentees x mentors | candidate pairs | share of all pairs | peak GB | "

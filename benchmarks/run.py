@@ -240,6 +240,14 @@ def main(argv: list[str] | None = None) -> int:
         help="Size fractions for the scaling sweep, one run each (default 0.1,0.25,0.5; "
         "empty string to skip).",
     )
+    parser.add_argument(
+        "--beyond",
+        type=lambda text: [float(f) for f in text.split(",") if f.strip()],
+        default=[2.0],
+        help="Size factors past the main instance, pruned_flow only, one run each (default "
+        "2: 20,000 x 4,000, 33 M pairs; the other methods take minutes there; empty string "
+        "to skip).",
+    )
     parser.add_argument("--timeout", type=float, default=900.0, help="Seconds per process.")
     parser.add_argument("--out", type=Path, default=None, help="Report path.")
     parser.add_argument(
@@ -292,6 +300,15 @@ def main(argv: list[str] | None = None) -> int:
         instance = Instance(mentees, mentors, args.seed, generate(mentees, mentors, args.seed))
         for method in methods:
             launch(instance, method, f"[scaling x{fraction:g}]", args.timeout)
+        sweep.append(instance)
+    # Past the main size, the scalable method alone: a measured point on the way to
+    # 100,000 x 20,000 instead of an extrapolation from below.
+    for factor in sorted(f for f in set(args.beyond) if f > 1):
+        if "pruned_flow" not in methods:
+            break
+        mentees, mentors = round(args.mentees * factor), round(args.mentors * factor)
+        instance = Instance(mentees, mentors, args.seed, generate(mentees, mentors, args.seed))
+        launch(instance, "pruned_flow", f"[scaling x{factor:g}]", args.timeout)
         sweep.append(instance)
 
     bench = Bench(main_instance, methods, args.repeats, sweep, machine(), started)

@@ -24,6 +24,11 @@ def test_quick_run_writes_report_exponents_and_plot(tmp_path: Path) -> None:
     assert "## Targets: <= 5 s end to end and <= 1 GB peak" in report
     assert "- `pruned_flow`: time ~ n^" in report
     assert "from 300 to 1,200 people" in report
+    # Past the main size (x2 by default), pruned_flow alone: its curve reaches further.
+    pruned = next(line for line in report.splitlines() if line.startswith("- `pruned_flow`: time"))
+    assert pruned.endswith("from 300 to 2,400 people.")
+    assert "| `pruned_flow` | 2,000 x 400 |" in report
+    assert "| `min_cost_flow` | 2,000 x 400 |" not in report
     png = (tmp_path / "scaling-quick.png").read_bytes()
     assert png.startswith(b"\x89PNG")
     assert len(png) > 10_000
