@@ -419,7 +419,10 @@ def _beyond(bench: Bench) -> list[str]:
     if len(points) < 2:
         return []
     _, seconds, peak, pairs = zip(*points, strict=True)
-    density = pairs[-1] / (bench.main.mentees * bench.main.mentors)
+    main_runs = bench.main.runs.get(method, [])
+    # The main instance's share of pairs (the largest point may be another size).
+    main_pairs = main_runs[0]["candidate_pairs"] if main_runs else pairs[-1]
+    density = main_pairs / (bench.main.mentees * bench.main.mentors)
     big_pairs = density * BIG[0] * BIG[1]
     slope, intercept = _fit([(float(x), float(y)) for x, y in zip(pairs, peak, strict=True)])
     big_bytes = intercept + slope * big_pairs

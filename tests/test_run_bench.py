@@ -4,6 +4,7 @@ growth exponents and the scaling plot."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,10 @@ def test_quick_run_writes_report_exponents_and_plot(tmp_path: Path) -> None:
     assert pruned.endswith("from 300 to 2,400 people.")
     assert "| `pruned_flow` | 2,000 x 400 |" in report
     assert "| `min_cost_flow` | 2,000 x 400 |" not in report
+    # The projection takes the main size's share of pairs, not the largest point's.
+    share = re.search(r"generator's density \((\d+)% of mentees x mentors", report)
+    assert share is not None
+    assert 0 < int(share.group(1)) <= 100
     png = (tmp_path / "scaling-quick.png").read_bytes()
     assert png.startswith(b"\x89PNG")
     assert len(png) > 10_000
