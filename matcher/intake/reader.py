@@ -382,43 +382,40 @@ def _checked_cells(
     cells: list[str | None] = []
     for col, cell in enumerate(row):
         value = cell.strip()
+        found: tuple[Severity, str] | None = None
         if len(value) > MAX_CELL_CHARS:
-            issues.append(
-                _error(
-                    path,
+            found = (
+                Severity.ERROR,
+                (
                     f"cell of {len(value):,} characters; the most a survey answer holds "
                     f"is {MAX_CELL_CHARS:,} (Excel's limit): a damaged file or a quote "
-                    "that never closes? Shorten the answer or re-export the file",
-                    row=number,
-                    column=headers[col],
-                    value=excerpt(value, 40),
-                )
+                    "that never closes? Shorten the answer or re-export the file"
+                ),
             )
-            value = ""
         elif "\x00" in value:
-            issues.append(
-                _error(
-                    path,
+            found = (
+                Severity.ERROR,
+                (
                     "contains a NUL character: the file is damaged; re-export it or "
-                    "retype this answer",
-                    row=number,
-                    column=headers[col],
-                    value=excerpt(value, 40),
-                )
+                    "retype this answer"
+                ),
             )
-            value = ""
         elif _CONTROL.search(value):
-            issues.append(
-                _warning(
-                    path,
+            found = (
+                Severity.WARNING,
+                (
                     "control characters removed (an answer never needs them; they "
-                    "could rewrite a terminal or a log line)",
-                    row=number,
-                    column=headers[col],
-                    value=excerpt(value, 40),
-                )
+                    "could rewrite a terminal or a log line)"
+                ),
             )
-            value = _CONTROL.sub("", value).strip()
+        if found is not None:
+            severity, message = found
+            issues.append(Issue(
+                severity=severity, file=str(path), row=number, column=headers[col],
+                value=excerpt(value, 40), message=message,
+            ))  # fmt: skip
+            # A removed control character leaves the answer; a damaged cell leaves nothing.
+            value = _CONTROL.sub("", value).strip() if severity is Severity.WARNING else ""
         cells.append(value or None)
     return cells
 
