@@ -151,9 +151,9 @@ def near_misses(scorer: Scorer, rows: Ints) -> NearMisses:
     rights: list[Index] = []
     rules: list[Index] = []
     scores: list[Floats] = []
-    # Every component and weight is >= 0, so a minimum score of 0 forbids nothing: then
-    # the rules alone find the near misses, and each block's values go to one buffer.
-    whole_blocks = scorer.whole is not None or scorer.config.rules.min_score > 0
+    # Unless the minimum score forbids pairs, the rules alone find the near misses, and
+    # each block's values go to one buffer.
+    whole_blocks = scorer.whole is not None or scorer.minimum_forbids
     n_right = scorer.right.size
     buffer = np.empty((len(COMPONENTS), 0, n_right), dtype=np.float32)
     for block in _runs(np.flatnonzero(wanted), most):
@@ -182,10 +182,8 @@ def near_misses(scorer: Scorer, rows: Ints) -> NearMisses:
             rules.append(np.full(ii.shape[0], r, dtype=np.int8))
         if not cells:
             continue
-        # The score only (flat gathers): the components of millions of near misses are
-        # never read.
-        at = np.concatenate(cells)
-        scores.append(scorer.pair_scores(np.take(values.reshape(len(COMPONENTS), -1), at, 1)))
+        # The score only: the components of millions of near misses are never read.
+        scores.append(scorer.cell_scores(values, np.concatenate(cells)))
     if not lefts:
         empty = np.zeros(0, dtype=np.int64)
         return NearMisses(empty, empty, empty, np.zeros(0))

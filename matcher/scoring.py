@@ -611,6 +611,17 @@ class Scorer:
         clipped: Floats = np.clip(total, 0.0, 1.0, out=total)
         return clipped
 
+    @property
+    def minimum_forbids(self) -> bool:
+        """Whether the ``min_score`` rule can forbid a pair: every component and weight
+        is >= 0, so a minimum of 0 forbids nothing, and the other rules alone decide."""
+        return self.config.rules.min_score > 0
+
+    def cell_scores(self, values: npt.NDArray[np.float32], cells: Ints) -> Floats:
+        """``pair_scores`` of a block's flat cells (row * mentors + column): one gather
+        per component (a 2-D fancy index is slower)."""
+        return self.pair_scores(np.take(values.reshape(len(COMPONENTS), -1), cells, axis=1))
+
     def min_score_rule(self, values: npt.NDArray[np.float32]) -> tuple[Floats, Bool]:
         """A block's pair scores as the float32 weighted sum of its components, and the
         ``min_score`` mask they give: one sum, so scoring and the diagnosis agree."""
@@ -633,8 +644,8 @@ class Scorer:
     def candidates(self, top_k: int | None = None) -> CandidateGraph:
         """Score every pair block by block and keep those that pass every hard rule.
 
-        When only the rules decide which pairs are kept (no ``top_k``, and a minimum
-        score of 0 forbids nothing since every component and weight is >= 0), a first
+        When only the rules decide which pairs are kept (no ``top_k``, and the minimum
+        score forbids nothing: ``minimum_forbids``), a first
         pass of the rules alone counts the pairs, so the graph is written into arrays of
         its final size: no block copies joined at the end, which at 10,000 x 2,000 were
         0.4 s and 200 MB of the peak."""
@@ -644,7 +655,7 @@ class Scorer:
         block = max(1, BLOCK_PAIRS // max(n_right, 1))
         blocks = [slice(start, min(start + block, n_left)) for start in range(0, n_left, block)]
         keep_whole = n_left * n_right <= KEEP_WHOLE_BELOW  # small: kept for the diagnosis
-        rules_decide = top_k is None and self.config.rules.min_score <= 0
+        rules_decide = top_k is None and not self.minimum_forbids
 
         def allowed(masks: dict[str, Bool]) -> Bool:
             forbidden = np.zeros(masks["same_person"].shape, dtype=bool)
@@ -683,10 +694,9 @@ class Scorer:
                 top = np.zeros_like(keep)
                 np.put_along_axis(top, best, True, axis=1)
                 keep &= top
-            # Flat cell numbers: one gather per component (a 2-D fancy index is slower).
             cells = np.flatnonzero(keep)
             ii, jj = np.divmod(cells, n_right)
-            kept = self.pair_scores(np.take(values.reshape(len(COMPONENTS), -1), cells, axis=1))
+            kept = self.cell_scores(values, cells)
             if rules_decide:
                 at = slice(done, done + cells.shape[0])
                 np.add(ii, rows.start, out=left[at])
