@@ -303,9 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         sweep.append(instance)
     # Past the main size, the scalable method alone: a measured point on the way to
     # 100,000 x 20,000 instead of an extrapolation from below.
-    for factor in sorted(f for f in set(args.beyond) if f > 1):
-        if "pruned_flow" not in methods:
-            break
+    beyond = sorted(f for f in set(args.beyond) if f > 1) if "pruned_flow" in methods else []
+    for factor in beyond:
         mentees, mentors = round(args.mentees * factor), round(args.mentors * factor)
         instance = Instance(mentees, mentors, args.seed, generate(mentees, mentors, args.seed))
         launch(instance, "pruned_flow", f"[scaling x{factor:g}]", args.timeout)

@@ -522,8 +522,9 @@ class TableReader:
         if rank is not None:
             return (rank, self.ladder_labels[rank]), problems
         number = _INT.match(value)
-        if not self.ladder and number and _whole(number["n"]) < HUGE:
-            return (int(number["n"]), value), problems  # "3+" and "3 or more" read as 3
+        level = _whole(number["n"]) if number else HUGE
+        if not self.ladder and level < HUGE:
+            return (level, value), problems  # "3+" and "3 or more" read as 3
         expected = ", ".join(self.config.seniority.ladder) or "a whole number"
         return None, (
             *problems,
