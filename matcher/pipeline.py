@@ -27,6 +27,7 @@ from matcher.models import (
     TrackSummary,
     Unmatched,
 )
+from matcher.parallel import blas_single_threaded
 from matcher.tracks import (
     BIPARTITE_ROLES,
     Budget,
@@ -118,9 +119,10 @@ def match(
     for track in config.tracks.order:
         if not getattr(config.tracks, track).enabled:
             continue
-        outcome = _run_track(
-            track, people, config.for_track(track), budget, stages, time_limit, seed
-        )
+        with blas_single_threaded():
+            outcome = _run_track(
+                track, people, config.for_track(track), budget, stages, time_limit, seed
+            )
         if outcome is None:
             continue
         cohorts.extend(outcome.cohorts)

@@ -11,7 +11,7 @@ import pytest
 from matcher.memory import return_freed_arrays
 
 # Free a 16 MiB array (glibc then serves every array up to 16 MiB from its heap), make
-# twenty 4 MiB arrays with a small live array after each, free the big ones: heap space
+# twenty 6 MiB arrays with a small live array after each, free the big ones: heap space
 # below a live block stays resident, mapped arrays are unmapped. Prints MiB kept.
 _SCRIPT = """
 import sys
@@ -26,7 +26,7 @@ big = np.ones(16 << 17); del big
 before = rss()
 blocks, keepers = [], []
 for _ in range(20):
-    blocks.append(np.ones(4 << 17))
+    blocks.append(np.ones(6 << 17))
     keepers.append(np.ones(2000))
 grown = rss() - before
 del blocks

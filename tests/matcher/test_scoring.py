@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher import ProgramConfig, scoring
+from matcher import ProgramConfig, parallel, scoring
 from matcher.models import Expertise, MeetingFormat, Participant, Role
 from matcher.scoring import COMPONENTS, NEUTRAL, RULES, Scorer, goal_weights
 
@@ -187,7 +187,13 @@ def test_min_score_rule_removes_weak_pairs() -> None:
     assert graph.removed_left[0, RULES.index("min_score")] == 1
 
 
-def test_blocks_give_the_same_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize(("rules", "top_k"), [({}, None), ({"min_score": 45}, None), ({}, 4)])
+def test_blocks_give_the_same_graph_on_any_number_of_threads(
+    monkeypatch: pytest.MonkeyPatch, threads: int, rules: dict[str, int], top_k: int | None
+) -> None:
+    """Blocks written at counted offsets (rules alone decide) or joined (a minimum score,
+    a top k) give the one-block graph, whichever thread scores which block."""
     rng = np.random.default_rng(3)
     mentees = [
         Participant(
@@ -209,12 +215,17 @@ def test_blocks_give_the_same_graph(monkeypatch: pytest.MonkeyPatch) -> None:
         )
         for k in range(9)
     ]
-    whole = Scorer(mentees, mentors, ProgramConfig()).candidates()
+    cfg = ProgramConfig.model_validate({"rules": rules})
+    monkeypatch.setenv(parallel.ENV, "1")
+    whole = Scorer(mentees, mentors, cfg).candidates(top_k)
     monkeypatch.setattr(scoring, "BLOCK_PAIRS", 20)  # two mentees per block
-    blocked = Scorer(mentees, mentors, ProgramConfig()).candidates()
+    monkeypatch.setenv(parallel.ENV, str(threads))
+    blocked = Scorer(mentees, mentors, cfg).candidates(top_k)
+    assert 0 < blocked.n_arcs < 40 * 9
     assert np.array_equal(whole.left, blocked.left)
     assert np.array_equal(whole.right, blocked.right)
     assert np.array_equal(whole.score, blocked.score)
+    assert np.array_equal(whole.removed_left, blocked.removed_left)
     assert np.array_equal(whole.removed_right, blocked.removed_right)
 
 
