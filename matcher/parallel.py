@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from threadpoolctl import ThreadpoolController
 
@@ -53,24 +54,30 @@ def map_blocks(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return list(pool.map(work, items))
 
 
-def start(work: Callable[[], R]) -> Future[R]:
-    """``work()`` on its own thread while the caller goes on; ``.result()`` waits for it
-    and re-raises what it raised. With one thread allowed it runs here, at once."""
-    future: Future[R] = Future()
+class Pending(Generic[R]):
+    """``work()`` started on its own thread while the caller goes on; with one thread
+    allowed, run by the first ``result()`` instead, so the order of work is as written.
+    ``result()`` waits for it and re-raises what it raised."""
 
-    def run() -> None:
-        if not future.set_running_or_notify_cancel():
+    def __init__(self, work: Callable[[], R]) -> None:
+        self._work = work
+        self._future: Future[R] = Future()
+        self._threaded = threads() > 1
+        if self._threaded:
+            threading.Thread(target=self._run, name="matcher-background", daemon=True).start()
+
+    def _run(self) -> None:
+        if not self._future.set_running_or_notify_cancel():
             return
         try:
-            future.set_result(work())
+            self._future.set_result(self._work())
         except BaseException as exc:  # handed to whoever waits on the result
-            future.set_exception(exc)
+            self._future.set_exception(exc)
 
-    if threads() <= 1:
-        run()
-    else:
-        threading.Thread(target=run, name="matcher-background", daemon=True).start()
-    return future
+    def result(self) -> R:
+        if not self._threaded and not self._future.done():
+            self._run()
+        return self._future.result()
 
 
 @functools.cache
@@ -78,11 +85,24 @@ def _blas() -> ThreadpoolController:
     return ThreadpoolController()  # finds the BLAS libraries loaded (numpy's): ~2 ms, once
 
 
+#: GIL switch interval while a run's threads overlap (Python's default is 5 ms).
+SWITCH_INTERVAL = 0.0005
+
+
 @contextmanager
-def blas_single_threaded() -> Iterator[None]:
-    """One BLAS thread inside: our blocks are the threads. OpenBLAS's own threads spin
-    between calls and took the second core from them: scoring 10,000 x 2,000 on two
-    threads took 0.85 s with two BLAS threads, 0.65 s with one (each block's product is
-    small: a block's goals x topics). The caller's setting comes back on leaving."""
-    with _blas().limit(limits=1, user_api="blas"):
-        yield
+def run_threads() -> Iterator[None]:
+    """Settings for a run whose threads are ours, restored on leaving.
+
+    One BLAS thread: OpenBLAS's own threads spin between calls and took the second core
+    from our blocks (scoring 10,000 x 2,000 on two threads: 0.85 s with two BLAS threads,
+    0.65 s with one; each block's product, goals x topics, is small). A 0.5 ms GIL switch
+    interval: a thread of numpy calls gets the GIL back after each call sooner while the
+    other thread runs Python (the fixes of that run, beside the explanations: 2.2-2.4 s
+    instead of 2.7 s; 1.7 s alone)."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
+    try:
+        with _blas().limit(limits=1, user_api="blas"):
+            yield
+    finally:
+        sys.setswitchinterval(interval)

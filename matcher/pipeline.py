@@ -27,7 +27,7 @@ from matcher.models import (
     TrackSummary,
     Unmatched,
 )
-from matcher.parallel import blas_single_threaded
+from matcher.parallel import run_threads
 from matcher.tracks import (
     BIPARTITE_ROLES,
     Budget,
@@ -119,7 +119,7 @@ def match(
     for track in config.tracks.order:
         if not getattr(config.tracks, track).enabled:
             continue
-        with blas_single_threaded():
+        with run_threads():
             outcome = _run_track(
                 track, people, config.for_track(track), budget, stages, time_limit, seed
             )

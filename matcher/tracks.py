@@ -61,6 +61,7 @@ from matcher.models import (
     TrackSummary,
     Unmatched,
 )
+from matcher.parallel import Pending
 from matcher.scoring import RULES, CandidateGraph, Floats, Ints, Scorer
 from solvers import (
     SCORE_SCALE,
@@ -667,6 +668,29 @@ def bipartite_track(
             )
     with stages("explain", track):
         chosen = solution.chosen_arcs
+        solved = SolvedTrack(
+            track=track, askers=askers, offerers=offerers, scorer=scorer, graph=graph,
+            problem=problem, grouped=grouped, solution=solution, offered=offered,
+            config=config, time_limit=time_limit, seed=seed, pinned=pinned,
+        )  # fmt: skip
+        got = np.bincount(graph.left[chosen], minlength=graph.n_left)
+        short = np.flatnonzero((got < wanted) & (got < problem.left_demand))
+        misses_of = Pending(lambda: near_misses(scorer, short))
+        n_alt = config.diagnosis.alternates
+        # One shortlist per side holds each person's alternates (past their own pairs)
+        # and the partners their reason names, so the arcs are narrowed once per side;
+        # made, like the blocking pairs, before the diagnosis starts, so that their
+        # scratch arrays and the diagnosis's are not live at once.
+        left_list, right_list = (
+            shortlist(ends, graph.score, np.maximum(
+                n_alt + np.bincount(ends[chosen], minlength=size), NAMES_SHOWN))
+            for ends, size in ((graph.left, graph.n_left), (graph.right, graph.n_right))
+        )  # fmt: skip
+        blocking = None if grouped is not None else _blocking(solved)
+        # The diagnosis needs only the solution: near misses, then the fixes built on
+        # them, run on a second thread (matcher.parallel) while the pairs are explained
+        # in words. Both only read the solution, the scorer and the graph.
+        fixes_of = Pending(lambda: find_fixes(solved, misses_of.result()))
 
         pinned_set = set(pinned.tolist())
         # The chosen arcs' ends and scores as Python values, read once.
@@ -700,23 +724,7 @@ def bipartite_track(
                 budget.use(pair.b)
                 budget.paired.append((pair.a, pair.b))
 
-        solved = SolvedTrack(
-            track=track, askers=askers, offerers=offerers, scorer=scorer, graph=graph,
-            problem=problem, grouped=grouped, solution=solution, offered=offered,
-            config=config, time_limit=time_limit, seed=seed, pinned=pinned,
-        )  # fmt: skip
-        got = np.bincount(graph.left[chosen], minlength=graph.n_left)
-        short = np.flatnonzero((got < wanted) & (got < problem.left_demand))
-        misses = near_misses(scorer, short)
-        n_alt = config.diagnosis.alternates
-        # One shortlist per side holds each person's alternates (past their own pairs)
-        # and the partners their reason names, so the arcs are narrowed once per side.
-        left_list, right_list = (
-            shortlist(ends, graph.score, np.maximum(
-                n_alt + np.bincount(ends[chosen], minlength=size), NAMES_SHOWN))
-            for ends, size in ((graph.left, graph.n_left), (graph.right, graph.n_right))
-        )  # fmt: skip
-        unmatched, reasons = _unmatched(solved, wanted, misses, (left_list, right_list))
+        unmatched, reasons = _unmatched(solved, wanted, misses_of.result(), (left_list, right_list))
         chosen_mask = np.zeros(graph.n_arcs, dtype=bool)
         chosen_mask[chosen] = True
         found = [
@@ -739,12 +747,12 @@ def bipartite_track(
             mean_score=round(float(np.mean(scores)), 2) if scores else None,
             min_score=round(float(np.min(scores)), 2) if scores else None,
             p10_score=round(float(np.percentile(scores, 10)), 2) if scores else None,
-            blocking_pairs=None if grouped is not None else _blocking(solved),
+            blocking_pairs=blocking,
             unmatched_reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
             disabled_components=graph.disabled, solver=solver_report(solution),
         )  # fmt: skip
     with stages("diagnose", f"{track}: fixes for {short.shape[0]} short"):
-        fixes = find_fixes(solved, misses)
+        fixes = fixes_of.result()
     return TrackResult(
         cohorts=cohorts, unmatched=unmatched, summary=summary, alternates=found, fixes=fixes,
         topics=topics, solved=solved,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -56,24 +57,41 @@ def test_map_blocks_raises_what_a_block_raised(monkeypatch: pytest.MonkeyPatch) 
 
 
 @pytest.mark.parametrize("threads", ["1", "2"])
-def test_start_gives_the_result_or_the_error(monkeypatch: pytest.MonkeyPatch, threads: str) -> None:
+def test_pending_work_gives_its_result_or_its_error(
+    monkeypatch: pytest.MonkeyPatch, threads: str
+) -> None:
     monkeypatch.setenv(parallel.ENV, threads)
+    started = threading.Event()
+    calls: list[str] = []
+
+    def work() -> str:
+        started.set()
+        calls.append(threading.current_thread().name)
+        return calls[-1]
+
+    pending = parallel.Pending(work)
+    # On its own thread the work runs unasked; with one thread, only once asked.
+    assert started.wait(timeout=10 if threads == "2" else 0.05) == (threads == "2")
     here = threading.current_thread().name
-    where = parallel.start(lambda: threading.current_thread().name)
-    assert (where.result(timeout=10) == here) == (threads == "1")
+    assert (pending.result() == here) == (threads == "1")
+    assert pending.result() == pending.result()
+    assert len(calls) == 1
 
     def fail() -> None:
         raise KeyError("background")
 
     with pytest.raises(KeyError, match="background"):
-        parallel.start(fail).result(timeout=10)
+        parallel.Pending(fail).result()
 
 
-def test_blas_runs_single_threaded_inside_and_as_before_after() -> None:
+def test_a_run_has_one_blas_thread_and_quick_switches_then_as_before() -> None:
     np.ones((64, 64)) @ np.ones((64, 64))  # BLAS loaded
     before = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
-    with parallel.blas_single_threaded():
+    interval = sys.getswitchinterval()
+    with parallel.run_threads():
         inside = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+        assert sys.getswitchinterval() == min(interval, parallel.SWITCH_INTERVAL)
     after = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
     assert inside == [1] * len(before)
     assert after == before
+    assert sys.getswitchinterval() == interval
