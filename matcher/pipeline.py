@@ -27,7 +27,6 @@ from matcher.models import (
     TrackSummary,
     Unmatched,
 )
-from matcher.parallel import run_threads
 from matcher.tracks import (
     BIPARTITE_ROLES,
     Budget,
@@ -36,6 +35,7 @@ from matcher.tracks import (
     bipartite_track,
     peer_track,
 )
+from solvers.parallel import run_threads
 
 Progress = Callable[[str], None]
 

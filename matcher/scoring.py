@@ -18,10 +18,10 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from matcher import parallel
 from matcher.config import ProgramConfig
 from matcher.intake.normalize import key
 from matcher.models import MeetingFormat, Participant
+from solvers import parallel
 
 COMPONENTS = ("goals", "seniority", "new_ties", "time_overlap", "preference")
 RULES = (

@@ -61,7 +61,6 @@ from matcher.models import (
     TrackSummary,
     Unmatched,
 )
-from matcher.parallel import Pending
 from matcher.scoring import RULES, CandidateGraph, Floats, Ints, Scorer
 from solvers import (
     SCORE_SCALE,
@@ -75,6 +74,7 @@ from solvers import (
 )
 from solvers.objectives import fix_arcs, fix_grouped_arcs, with_fixed
 from solvers.pairing import PairingProblem, blocking_edges, solve_pairing
+from solvers.parallel import Pending
 from solvers.stable import blocking_pairs
 
 Bool = npt.NDArray[np.bool_]
@@ -688,7 +688,7 @@ def bipartite_track(
         )  # fmt: skip
         blocking = None if grouped is not None else _blocking(solved)
         # The diagnosis needs only the solution: near misses, then the fixes built on
-        # them, run on a second thread (matcher.parallel) while the pairs are explained
+        # them, run on a second thread (solvers.parallel) while the pairs are explained
         # in words. Both only read the solution, the scorer and the graph.
         fixes_of = Pending(lambda: find_fixes(solved, misses_of.result()))
 

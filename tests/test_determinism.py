@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from matcher import parallel, scoring
+from matcher import scoring
 from matcher.cli import app
+from solvers import parallel
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SURVEY = str(DATA / "sample_survey.csv")

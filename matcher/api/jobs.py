@@ -37,7 +37,6 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
-from matcher import parallel
 from matcher.config import ConfigError, ProgramConfig
 from matcher.control import build_control
 from matcher.intake import InputError, Survey, load_survey
@@ -46,6 +45,7 @@ from matcher.models import Issue, MatchResult, Participant, Severity
 from matcher.output import pairs_csv, participant_rows, render
 from matcher.pipeline import Progress, RunOutput, match
 from matcher.store import Store, StoredFile
+from solvers import parallel
 from solvers.objectives import GOALS
 
 log = logging.getLogger("matcher.api")
@@ -76,7 +76,7 @@ def _solver_started() -> None:
     """Initializer of each solver process: load the pipeline once, then tune the GC.
 
     There is a solver process per core already, so each runs its blocks on one thread
-    (``matcher.parallel``) unless the operator set ``COHORT_MATCHER_THREADS``."""
+    (``solvers.parallel``) unless the operator set ``COHORT_MATCHER_THREADS``."""
     os.environ.setdefault(parallel.ENV, "1")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     import matcher.pipeline  # noqa: F401  (imported for its start-up cost)

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher import ProgramConfig, parallel, scoring
+from matcher import ProgramConfig, scoring
 from matcher.models import Expertise, MeetingFormat, Participant, Role
 from matcher.scoring import COMPONENTS, NEUTRAL, RULES, Scorer, goal_weights
+from solvers import parallel
 
 TOPICS = ["Python", "SQL", "Leadership", "Writing, editing"]
 PLACES = ["London", "Lagos", "Pune"]
