@@ -42,16 +42,64 @@ def threads() -> int:
     return max(1, min(MAX_THREADS, cores or 1))
 
 
+_pool_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_in_pool = threading.local()
+
+
+def _shared_pool() -> ThreadPoolExecutor:
+    """One pool for the process (a new pool per call cost more than small calls' work)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(
+                max_workers=MAX_THREADS,
+                thread_name_prefix="matcher-blocks",
+                initializer=lambda: setattr(_in_pool, "worker", True),
+            )
+        return _pool
+
+
 def map_blocks(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """``[work(item) for item in items]``, on up to ``threads()`` threads, in order.
 
-    The first exception raised by any item is raised here, after the running items end.
+    The first exception raised by any item is raised here, once every item has ended.
+    Called from one of the pool's own threads it runs in that thread: a block waiting
+    for blocks queued behind it would wait forever.
     """
     n = min(threads(), len(items))
-    if n <= 1:
+    if n <= 1 or getattr(_in_pool, "worker", False):
         return [work(item) for item in items]
-    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="matcher-blocks") as pool:
-        return list(pool.map(work, items))
+    # n workers at most, each taking the next item: the caller is one of them.
+    pool = _shared_pool()
+    pending = iter(range(len(items)))
+    lock = threading.Lock()
+    results: list[R | None] = [None] * len(items)
+
+    def drain() -> None:
+        while True:
+            with lock:
+                k = next(pending, None)
+            if k is None:
+                return
+            results[k] = work(items[k])
+
+    helpers = [pool.submit(drain) for _ in range(n - 1)]
+    error: BaseException | None = None
+    try:
+        drain()
+    except BaseException as exc:  # raised after the helpers end, like theirs
+        error = exc
+        with lock:
+            pending = iter(())
+    for helper in helpers:
+        try:
+            helper.result()
+        except BaseException as exc:
+            error = error or exc
+    if error is not None:
+        raise error
+    return results  # type: ignore[return-value]  # every slot was filled
 
 
 class Pending(Generic[R]):

@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
+from solvers import parallel
 from solvers.mincostflow import SolverFailureError, shortest_distances, solve_min_cost_flow
 from solvers.problem import SCORE_SCALE, AssignmentProblem, IntArray, Objective
 from solvers.solution import Solution, Status
@@ -42,6 +43,8 @@ RIGHT_TOP = 250
 KEEP_SLACK = SCORE_SCALE // 20
 #: Candidate pairs below which ``solve_pruned_flow`` solves them all at once.
 DENSE_BELOW = 200_000
+#: Arcs priced per call (a few chunks per thread: the run's threads share them).
+PRICE_CHUNK = 1 << 20
 #: Cells of the per-node histograms that pick top arcs in linear time instead of sorting
 #: 10^7 arcs (seconds); bounds their memory to 32 MB.
 _HISTOGRAM_CELLS = 1 << 22
@@ -87,9 +90,14 @@ def solve_pruned_flow_rounds(
     else:
         bonus = 0
 
-    in_subset = top_arcs(problem.arc_left, weights, left_top + demand) | top_arcs(
-        problem.arc_right, weights, right_top + 2 * capacity
-    )
+    # The two sides' seeds are independent: selected on the run's threads.
+    seed_left, seed_right = parallel.map_blocks(
+        lambda side: top_arcs(*side),
+        [(problem.arc_left, weights, left_top + demand),
+         (problem.arc_right, weights, right_top + 2 * capacity)],
+    )  # fmt: skip
+    in_subset = seed_left | seed_right
+    del seed_left, seed_right
     rounds = 0
     dropped: BoolArray | None = np.zeros(problem.n_arcs, dtype=bool)
     while True:
@@ -293,12 +301,25 @@ def _violating_arcs(
     contributes its ``demand + 1`` most negative and each right node its
     ``2 * capacity + 5`` (about: ranks come from the seed's histogram, see below).
     """
-    reduced = potential[problem.arc_left] - potential[problem.n_left + problem.arc_right]
-    reduced -= bonus + weights
-    violating = np.flatnonzero((reduced < 0) & ~in_subset)
+    n_left = problem.n_left
+
+    def price(arcs: slice) -> tuple[IntArray, IntArray]:
+        # A chunk of arcs per call, on the run's threads: the gathers release the GIL.
+        reduced = potential[problem.arc_left[arcs]]
+        reduced -= potential[n_left + problem.arc_right[arcs]]
+        reduced -= bonus + weights[arcs]
+        found = np.flatnonzero((reduced < 0) & ~in_subset[arcs])
+        return found + arcs.start, reduced[found]
+
+    chunks = [
+        slice(start, min(start + PRICE_CHUNK, problem.n_arcs))
+        for start in range(0, problem.n_arcs, PRICE_CHUNK)
+    ]
+    priced = parallel.map_blocks(price, chunks)
+    violating = np.concatenate([found for found, _ in priced]) if priced else np.zeros(0, int)
     if violating.shape[0] == 0:
         return violating
-    reduced = reduced[violating]
+    reduced = np.concatenate([values for _, values in priced])
     keep = _most_negative(problem.arc_left[violating], reduced, problem.left_demand + 1)
     keep |= _most_negative(problem.arc_right[violating], reduced, 2 * problem.right_capacity + 5)
     chosen: IntArray = violating[keep]

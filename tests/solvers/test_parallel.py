@@ -95,3 +95,15 @@ def test_a_run_has_one_blas_thread_and_quick_switches_then_as_before() -> None:
     assert inside == [1] * len(before)
     assert after == before
     assert sys.getswitchinterval() == interval
+
+
+def test_blocks_inside_blocks_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A block that maps blocks of its own runs them itself on a pool thread (waiting on
+    the pool from inside it could wait forever): the same results."""
+    monkeypatch.setenv(parallel.ENV, "2")
+
+    def outer(k: int) -> list[int]:
+        return parallel.map_blocks(lambda j: k * 10 + j, range(5))
+
+    expected = [[k * 10 + j for j in range(5)] for k in range(6)]
+    assert parallel.map_blocks(outer, range(6)) == expected

@@ -7,6 +7,8 @@ loop then builds the subset itself) and compare (assigned, integer total) exactl
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import event, given, settings
@@ -19,6 +21,7 @@ from solvers import (
     Solution,
     SolverFailureError,
     Status,
+    parallel,
     solve_assignment,
 )
 from solvers import pruned as pruned_module
@@ -74,14 +77,17 @@ def assert_valid(instance: Instance, solution: Solution) -> None:
 
 def assert_same_optimum(instance: Instance, left_top: int, right_top: int) -> int:
     """Pruned and full min-cost flow agree exactly, whether later rounds drop every arc
-    priced above the solution's, none, or those past the default slack; returns the
-    number of rounds at the default."""
+    priced above the solution's, none, or those past the default slack, and whether the
+    arcs are priced in one chunk or in many on two threads; returns the number of rounds
+    at the defaults."""
     expected = score(instance, solve_min_cost_flow(instance.problem))
-    default = pruned_module.KEEP_SLACK
+    default, default_chunk = pruned_module.KEEP_SLACK, pruned_module.PRICE_CHUNK
+    threads = os.environ.get(parallel.ENV)
     rounds_at_default = 0
     try:
-        for slack in (0, 10**12, default):
-            pruned_module.KEEP_SLACK = slack
+        os.environ[parallel.ENV] = "2"
+        for slack, chunk in ((0, 3), (10**12, 7), (default, default_chunk)):
+            pruned_module.KEEP_SLACK, pruned_module.PRICE_CHUNK = slack, chunk
             pruned, rounds = solve_pruned_flow_rounds(
                 instance.problem, left_top=left_top, right_top=right_top
             )
@@ -92,7 +98,11 @@ def assert_same_optimum(instance: Instance, left_top: int, right_top: int) -> in
             else:
                 assert score(instance, pruned)[1] == expected[1]
     finally:
-        pruned_module.KEEP_SLACK = default
+        pruned_module.KEEP_SLACK, pruned_module.PRICE_CHUNK = default, default_chunk
+        if threads is None:
+            os.environ.pop(parallel.ENV, None)
+        else:
+            os.environ[parallel.ENV] = threads
     return rounds_at_default
 
 
