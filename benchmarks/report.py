@@ -21,6 +21,16 @@ TARGET_BYTES = 1e9
 BASELINE = "min_cost_flow"
 
 
+def _threads(m: dict[str, str]) -> str:
+    """Threads each run used (``solvers.parallel``); older raw files do not say."""
+    if "threads" not in m:
+        return ""
+    return (
+        f"Each run used {m['threads']} thread(s) (`COHORT_MATCHER_THREADS`, default: the "
+        "CPUs, at most 4). "
+    )
+
+
 def gb(mib: float) -> float:
     """ru_maxrss MiB -> decimal GB."""
     return mib * 2**20 / 1e9
@@ -69,7 +79,8 @@ def _header(bench: Bench) -> list[str]:
         ),
         "",
         f"**Machine:** {m['nproc']} CPUs ({m['cpu']}), {m['memory']} RAM, "
-        f"Python {m['python']}, numpy {m['numpy']}, OR-Tools {m['ortools']}. The machine is "
+        f"Python {m['python']}, numpy {m['numpy']}, OR-Tools {m['ortools']}. "
+        f"{_threads(m)}The machine is "
         "shared and noisy: read every figure as about +-30%, and compare methods only "
         "within this run.",
         "",

@@ -24,6 +24,7 @@ from typing import Any
 from benchmarks.report import render_report, scaling_png
 from matcher.config import ProgramConfig
 from solvers import ASSIGNMENT_METHODS
+from solvers.parallel import threads
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / ".work"
@@ -118,7 +119,7 @@ def log(text: str) -> None:
 
 
 def machine() -> dict[str, str]:
-    """nproc, memory, Python and library versions, the code's commit."""
+    """nproc, a run's threads, memory, Python and library versions, the code's commit."""
     from importlib.metadata import version
 
     mem = "?"
@@ -150,6 +151,7 @@ def machine() -> dict[str, str]:
         changed = []
     return {
         "nproc": str(len(os.sched_getaffinity(0))),
+        "threads": str(threads()),
         "memory": mem,
         "cpu": _cpu_model(),
         "python": platform.python_version(),
