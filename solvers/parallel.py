@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from threadpoolctl import ThreadpoolController
 
@@ -137,9 +137,16 @@ def _blas() -> ThreadpoolController:
 SWITCH_INTERVAL = 0.0005
 
 
+_settings_lock = threading.Lock()
+_runs = 0
+_saved: tuple[float, Any] | None = None  # switch interval and BLAS limiter to restore
+
+
 @contextmanager
 def run_threads() -> Iterator[None]:
-    """Settings for a run whose threads are ours, restored on leaving.
+    """Settings for a run whose threads are ours, restored when the last run leaves
+    (runs in several threads of one process overlap: each restoring what it found would
+    leave the settings of whichever started second).
 
     One BLAS thread: OpenBLAS's own threads spin between calls and took the second core
     from our blocks (scoring 10,000 x 2,000 on two threads: 0.85 s with two BLAS threads,
@@ -147,10 +154,20 @@ def run_threads() -> Iterator[None]:
     interval: a thread of numpy calls gets the GIL back after each call sooner while the
     other thread runs Python (the fixes of that run, beside the explanations: 2.2-2.4 s
     instead of 2.7 s; 1.7 s alone)."""
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
+    global _runs, _saved
+    with _settings_lock:
+        if _runs == 0:
+            interval = sys.getswitchinterval()
+            _saved = (interval, _blas().limit(limits=1, user_api="blas"))
+            sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
+        _runs += 1
     try:
-        with _blas().limit(limits=1, user_api="blas"):
-            yield
+        yield
     finally:
-        sys.setswitchinterval(interval)
+        with _settings_lock:
+            _runs -= 1
+            if _runs == 0 and _saved is not None:
+                interval, limiter = _saved
+                _saved = None
+                limiter.restore_original_limits()
+                sys.setswitchinterval(interval)

@@ -107,3 +107,20 @@ def test_blocks_inside_blocks_end(monkeypatch: pytest.MonkeyPatch) -> None:
 
     expected = [[k * 10 + j for j in range(5)] for k in range(6)]
     assert parallel.map_blocks(outer, range(6)) == expected
+
+
+def test_overlapping_runs_restore_the_settings_once_the_last_leaves() -> None:
+    np.ones((64, 64)) @ np.ones((64, 64))  # BLAS loaded
+    before = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    interval = sys.getswitchinterval()
+    first, second = parallel.run_threads(), parallel.run_threads()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first run ends while the second goes on
+    still = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    assert still == [1] * len(before)
+    assert sys.getswitchinterval() == min(interval, parallel.SWITCH_INTERVAL)
+    second.__exit__(None, None, None)
+    after = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    assert after == before
+    assert sys.getswitchinterval() == interval
