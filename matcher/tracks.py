@@ -675,21 +675,21 @@ def bipartite_track(
         )  # fmt: skip
         got = np.bincount(graph.left[chosen], minlength=graph.n_left)
         short = np.flatnonzero((got < wanted) & (got < problem.left_demand))
+        # The diagnosis needs only the solution and only reads it, the scorer and the
+        # graph: near misses start now on a second thread (solvers.parallel), and the
+        # fixes built on them once the shortlists and blocking pairs below are made (so
+        # that their scratch arrays and the fixes' are not live at once, 70-150 MB).
         misses_of = Pending(lambda: near_misses(scorer, short))
         n_alt = config.diagnosis.alternates
         # One shortlist per side holds each person's alternates (past their own pairs)
-        # and the partners their reason names, so the arcs are narrowed once per side;
-        # made, like the blocking pairs, before the diagnosis starts, so that their
-        # scratch arrays and the diagnosis's are not live at once.
+        # and the partners their reason names, so the arcs are narrowed once per side.
         left_list, right_list = (
             shortlist(ends, graph.score, np.maximum(
                 n_alt + np.bincount(ends[chosen], minlength=size), NAMES_SHOWN))
             for ends, size in ((graph.left, graph.n_left), (graph.right, graph.n_right))
         )  # fmt: skip
         blocking = None if grouped is not None else _blocking(solved)
-        # The diagnosis needs only the solution: near misses, then the fixes built on
-        # them, run on a second thread (solvers.parallel) while the pairs are explained
-        # in words. Both only read the solution, the scorer and the graph.
+        # The fixes, while the pairs and the people left short are explained in words.
         fixes_of = Pending(lambda: find_fixes(solved, misses_of.result()))
 
         pinned_set = set(pinned.tolist())
