@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -17,9 +18,25 @@ FloatArray = npt.NDArray[np.float64]
 SCORE_SCALE = 10_000
 
 
-def integer_scores(weights: npt.ArrayLike) -> IntArray:
-    """Weights in [0, 1] as the integers solvers optimise (see ``SCORE_SCALE``)."""
-    scores: IntArray = np.rint(np.asarray(weights, dtype=np.float64) * SCORE_SCALE).astype(np.int64)
+#: Weights converted at once by ``integer_scores``: its scratch stays a few MB.
+CONVERT_CHUNK = 1 << 19
+
+
+def integer_scores(
+    weights: npt.ArrayLike, dtype: type[np.signedinteger[Any]] = np.int64
+) -> npt.NDArray[np.signedinteger[Any]]:
+    """Weights in [0, 1] as the integers solvers optimise (see ``SCORE_SCALE``); int64
+    unless ``dtype`` says otherwise (int32 holds them too, in half the memory).
+
+    A chunk at a time into the result: the whole-array product, rounding and cast held
+    three arrays of every arc at once (200 MB at 8.3 M arcs, a third of a run's peak).
+    """
+    values = np.asarray(weights, dtype=np.float64)
+    scores = np.empty(values.shape, dtype=dtype)
+    flat_in, flat_out = values.reshape(-1), scores.reshape(-1)
+    for start in range(0, flat_in.shape[0], CONVERT_CHUNK):
+        part = flat_in[start : start + CONVERT_CHUNK] * SCORE_SCALE
+        flat_out[start : start + CONVERT_CHUNK] = np.rint(part, out=part)
     return scores
 
 

@@ -48,6 +48,8 @@ PRICE_CHUNK = 1 << 20
 #: Cells of the per-node histograms that pick top arcs in linear time instead of sorting
 #: 10^7 arcs (seconds); bounds their memory to 32 MB.
 _HISTOGRAM_CELLS = 1 << 22
+#: Arcs ``top_arcs`` compares with their node's cut at once.
+_KEEP_CHUNK = 1 << 20
 #: Levels of a score fed to ``top_arcs``; weights use exactly these (0..SCORE_SCALE).
 _LEVELS = SCORE_SCALE + 1
 
@@ -142,20 +144,27 @@ def top_arcs(nodes: IntArray, scores: IntArray, quota: IntArray) -> BoolArray:
     # fill and sum a histogram a hundred times its size. Coarser buckets only keep more.
     per_node = 4 * nodes.shape[0] // max(n_nodes, 1) + 16
     n_buckets = max(1, min(_LEVELS, _HISTOGRAM_CELLS // max(n_nodes, 1), per_node))
-    # int32 throughout (half the memory traffic of int64 over 10^7 arcs): a cell number
-    # is below _HISTOGRAM_CELLS and a score times n_buckets below _LEVELS ** 2 < 2 ** 31.
+    # Buckets in int32 (half the memory of int64 over 10^7 arcs: a score times n_buckets
+    # is below _LEVELS ** 2 < 2 ** 31); cells in numpy's index type, as bincount would
+    # otherwise copy them into one (an int32 cell array cost 100 MB of peak, not 33).
     bucket = scores.astype(np.int32)
     bucket *= n_buckets
     bucket //= _LEVELS
-    cell = nodes.astype(np.int32)
+    cell = nodes.astype(np.intp)
     cell *= n_buckets
     cell += bucket
     counts = np.bincount(cell, minlength=n_nodes * n_buckets)
     del cell
     from_top = np.cumsum(counts.reshape(n_nodes, n_buckets)[:, ::-1], axis=1)
+    del counts
     short = np.count_nonzero(from_top < quota[:, None], axis=1)  # top buckets below quota
+    del from_top
     lowest_kept = np.where(quota > 0, n_buckets - 1 - short, n_buckets).astype(np.int32)
-    kept: BoolArray = bucket >= lowest_kept[nodes]
+    # A chunk at a time: the gathered cut of every arc would be one more int32 per arc.
+    kept: BoolArray = np.empty(nodes.shape[0], dtype=bool)
+    for at in range(0, nodes.shape[0], _KEEP_CHUNK):
+        part = slice(at, at + _KEEP_CHUNK)
+        np.greater_equal(bucket[part], lowest_kept[nodes[part]], out=kept[part])
     return kept
 
 

@@ -20,8 +20,12 @@ import time
 import numpy as np
 import numpy.typing as npt
 
+from solvers import parallel
 from solvers.problem import SCORE_SCALE, AssignmentProblem, IntArray, integer_scores
 from solvers.solution import Solution, Status
+
+#: Arcs ``blocking_pairs`` reads at once (its scratch is about 40 bytes an arc).
+BLOCKING_CHUNK = 1 << 20
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -71,28 +75,52 @@ def blocking_pairs(
 ) -> IntArray:
     """The unused arcs whose two ends would both rather have each other: each has a free
     place or strictly prefers the other (by integer weight, no tie-break) to the worst
-    partner it got. Works for any assignment, whatever produced it."""
-    left_w = problem.integer_weights()
-    right_w = left_w if right_weight is None else integer_scores(right_weight)
+    partner it got. Works for any assignment, whatever produced it.
+
+    Per node first (loads and worst partners, from the chosen arcs), then the arcs a
+    chunk at a time on the run's threads: no array of every arc but one bit each.
+    """
     used = np.zeros(problem.n_arcs, dtype=bool)
     used[chosen] = True
+    taken = np.flatnonzero(used)
     big = np.iinfo(np.int64).max
 
-    left_load = np.bincount(problem.arc_left[used], minlength=problem.n_left)
-    right_load = np.bincount(problem.arc_right[used], minlength=problem.n_right)
-    left_worst = np.full(problem.n_left, big)
-    np.minimum.at(left_worst, problem.arc_left[used], left_w[used])
-    right_worst = np.full(problem.n_right, big)
-    np.minimum.at(right_worst, problem.arc_right[used], right_w[used])
+    def worst(ends: IntArray, weights: npt.NDArray[np.float64], n: int) -> IntArray:
+        lowest = np.full(n, big)
+        np.minimum.at(lowest, ends[taken], integer_scores(weights[taken]))
+        return lowest
 
-    left_open = left_load[problem.arc_left] < problem.left_demand[problem.arc_left]
-    right_open = right_load[problem.arc_right] < problem.right_capacity[problem.arc_right]
-    left_wants = left_open | (left_w > left_worst[problem.arc_left])
-    right_wants = right_open | (right_w > right_worst[problem.arc_right])
-    # A node with no place at all (demand or capacity 0) wants nobody.
-    left_wants &= problem.left_demand[problem.arc_left] > 0
-    right_wants &= problem.right_capacity[problem.arc_right] > 0
-    blocking: IntArray = np.flatnonzero(~used & left_wants & right_wants).astype(np.int64)
+    left_weight = problem.arc_weight
+    right_view = left_weight if right_weight is None else np.asarray(right_weight)
+    left_worst = worst(problem.arc_left, left_weight, problem.n_left)
+    right_worst = worst(problem.arc_right, right_view, problem.n_right)
+    # Whether a node has a free place, and whether it has any place at all (a node with
+    # demand or capacity 0 wants nobody).
+    left_open = np.bincount(problem.arc_left[taken], minlength=problem.n_left) < (
+        problem.left_demand
+    )
+    right_open = np.bincount(problem.arc_right[taken], minlength=problem.n_right) < (
+        problem.right_capacity
+    )
+    left_any, right_any = problem.left_demand > 0, problem.right_capacity > 0
+
+    def chunk(arcs: slice) -> IntArray:
+        left, right = problem.arc_left[arcs], problem.arc_right[arcs]
+        left_w = integer_scores(left_weight[arcs])
+        right_w = left_w if right_weight is None else integer_scores(right_view[arcs])
+        wants = left_open[left] | (left_w > left_worst[left])
+        wants &= right_open[right] | (right_w > right_worst[right])
+        wants &= left_any[left] & right_any[right]
+        wants &= ~used[arcs]
+        found: IntArray = np.flatnonzero(wants) + arcs.start
+        return found
+
+    chunks = [
+        slice(start, min(start + BLOCKING_CHUNK, problem.n_arcs))
+        for start in range(0, problem.n_arcs, BLOCKING_CHUNK)
+    ]
+    parts = parallel.map_blocks(chunk, chunks)
+    blocking: IntArray = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
     return blocking
 
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
 
 import solvers.greedy as greedy_module
+import solvers.problem as problem_module
 from solvers import (
     ASSIGNMENT_METHODS,
     SCORE_SCALE,
@@ -33,6 +34,7 @@ from solvers import (
 )
 from solvers.greedy import solve_greedy
 from solvers.mincostflow import solve_min_cost_flow
+from solvers.problem import integer_scores
 from tests.solvers.strategies import (
     DETERMINISTIC,
     Instance,
@@ -547,3 +549,31 @@ def test_arc_used_once_even_when_demand_and_capacity_allow_more() -> None:
             solution = solve_assignment(instance.problem, method)
             assert_valid(instance, solution)
             assert solution.assigned == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    weights=st.lists(st.floats(0, 1), max_size=40),
+    chunk=st.integers(1, 7),
+    shape=st.sampled_from(["flat", "column", "scalar"]),
+)
+def test_integer_scores_round_the_same_in_any_chunks(
+    weights: list[float], chunk: int, shape: str
+) -> None:
+    """Chunked conversion gives exactly the whole-array rounding, in any shape and dtype."""
+    values = np.asarray(weights, dtype=np.float64)
+    if shape == "column":
+        values = values.reshape(-1, 1)
+    elif shape == "scalar":
+        values = np.asarray(weights[0] if weights else 0.5)
+    expected = np.rint(values * SCORE_SCALE).astype(np.int64)
+    default = problem_module.CONVERT_CHUNK
+    try:
+        problem_module.CONVERT_CHUNK = chunk
+        for dtype in (np.int64, np.int32):
+            got = integer_scores(values, dtype)
+            assert got.dtype == dtype
+            assert got.shape == expected.shape
+            np.testing.assert_array_equal(got, expected)
+    finally:
+        problem_module.CONVERT_CHUNK = default

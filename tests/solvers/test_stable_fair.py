@@ -10,10 +10,14 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from solvers import parallel
+from solvers import stable as stable_module
 from solvers.fair import solve_fair
 from solvers.problem import IntArray, Objective
 from solvers.solution import Status
@@ -79,7 +83,21 @@ def test_blocking_pairs_follow_the_definition(instance: Instance, data: st.DataO
     subsets = feasible_subsets(instance)
     chosen = subsets[data.draw(st.integers(0, len(subsets) - 1))]
     found = blocking_pairs(instance.problem, chosen)
-    assert set(found.tolist()) == blocking_by_definition(instance, chosen)
+    expected = blocking_by_definition(instance, chosen)
+    assert set(found.tolist()) == expected
+    # The same, a few arcs at a time on two threads, in arc order.
+    chunk, threads = stable_module.BLOCKING_CHUNK, os.environ.get(parallel.ENV)
+    try:
+        stable_module.BLOCKING_CHUNK = data.draw(st.integers(1, 4))
+        os.environ[parallel.ENV] = "2"
+        chunked = blocking_pairs(instance.problem, chosen)
+    finally:
+        stable_module.BLOCKING_CHUNK = chunk
+        if threads is None:
+            os.environ.pop(parallel.ENV, None)
+        else:
+            os.environ[parallel.ENV] = threads
+    assert chunked.tolist() == sorted(expected)
 
 
 @EXAMPLES
