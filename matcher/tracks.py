@@ -676,10 +676,10 @@ def bipartite_track(
         got = np.bincount(graph.left[chosen], minlength=graph.n_left)
         short = np.flatnonzero((got < wanted) & (got < problem.left_demand))
         # The diagnosis needs only the solution and only reads it, the scorer and the
-        # graph: near misses start now on a second thread (solvers.parallel), and the
-        # fixes built on them once the shortlists and blocking pairs below are made (so
-        # that their scratch arrays and the fixes' are not live at once, 70-150 MB).
+        # graph: near misses, then the fixes built on them, run on a second thread
+        # (solvers.parallel) while the pairs and the people left short are explained.
         misses_of = Pending(lambda: near_misses(scorer, short))
+        fixes_of = Pending(lambda: find_fixes(solved, misses_of.result()))
         n_alt = config.diagnosis.alternates
         # One shortlist per side holds each person's alternates (past their own pairs)
         # and the partners their reason names, so the arcs are narrowed once per side.
@@ -689,8 +689,6 @@ def bipartite_track(
             for ends, size in ((graph.left, graph.n_left), (graph.right, graph.n_right))
         )  # fmt: skip
         blocking = None if grouped is not None else _blocking(solved)
-        # The fixes, while the pairs and the people left short are explained in words.
-        fixes_of = Pending(lambda: find_fixes(solved, misses_of.result()))
 
         pinned_set = set(pinned.tolist())
         # The chosen arcs' ends and scores as Python values, read once.
