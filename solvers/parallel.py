@@ -27,17 +27,21 @@ ENV = "COHORT_MATCHER_THREADS"
 #: Past a few threads the blocks wait on memory bandwidth, and each holds its own
 #: scratch buffers (about 60 MB a block at 10,000 x 2,000).
 MAX_THREADS = 4
+#: The most threads ``COHORT_MATCHER_THREADS`` can ask for: the shared pool's size (it
+#: starts them only as calls need them).
+_POOL_SIZE = 64
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
 def threads() -> int:
-    """Threads a run may use: ``COHORT_MATCHER_THREADS`` when set to a whole number >= 1,
-    else the CPUs this process may use (a container's limit), at most ``MAX_THREADS``."""
+    """Threads a run may use: ``COHORT_MATCHER_THREADS`` when set to a whole number >= 1
+    (at most 64), else the CPUs this process may use (a container's limit), at most
+    ``MAX_THREADS``."""
     raw = os.environ.get(ENV, "").strip()
     if raw.isdecimal() and int(raw) >= 1:
-        return int(raw)
+        return min(int(raw), _POOL_SIZE)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(MAX_THREADS, cores or 1))
 
@@ -53,7 +57,7 @@ def _shared_pool() -> ThreadPoolExecutor:
     with _pool_lock:
         if _pool is None:
             _pool = ThreadPoolExecutor(
-                max_workers=MAX_THREADS,
+                max_workers=_POOL_SIZE,
                 thread_name_prefix="matcher-blocks",
                 initializer=lambda: setattr(_in_pool, "worker", True),
             )

@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_info
 from solvers import parallel
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("1", 1), ("3", 3), (" 2 ", 2)])
+@pytest.mark.parametrize(("raw", "expected"), [("1", 1), ("3", 3), (" 2 ", 2), ("500", 64)])
 def test_the_environment_sets_the_threads(
     monkeypatch: pytest.MonkeyPatch, raw: str, expected: int
 ) -> None:
