@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +52,7 @@ from solvers.pruned import top_arcs
 Ints = npt.NDArray[np.int64]
 #: Arc or node numbers as int32 or int64, whichever holds them in less memory.
 Index = npt.NDArray[np.signedinteger[Any]]
+_G = TypeVar("_G", bound=np.generic)
 Floats = npt.NDArray[np.float64]
 Bool = npt.NDArray[np.bool_]
 
@@ -192,14 +193,12 @@ def near_misses(scorer: Scorer, rows: Ints) -> NearMisses:
     # One field at a time, each block's pieces let go once joined: the pieces and the
     # joined arrays (80 MB each at 10,000 x 2,000) are never all live at once.
     left, right, rule = (_joined(pieces) for pieces in (lefts, rights, rules))
-    score = np.concatenate(scores)
-    scores.clear()
-    return NearMisses(left=left, right=right, rule=rule, score=score)
+    return NearMisses(left=left, right=right, rule=rule, score=_joined(scores))
 
 
-def _joined(pieces: list[Index]) -> Index:
+def _joined(pieces: list[npt.NDArray[_G]]) -> npt.NDArray[_G]:
     """The pieces as one array; the list is emptied, so they go as soon as joined."""
-    joined: Index = np.concatenate(pieces)
+    joined = np.concatenate(pieces)
     pieces.clear()
     return joined
 

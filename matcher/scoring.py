@@ -655,7 +655,7 @@ class Scorer:
         removed_left = np.zeros((n_left, len(RULES)), dtype=np.int32)
         removed_right = np.zeros((n_right, len(RULES)), dtype=np.int32)
         block = max(1, BLOCK_PAIRS // max(n_right, 1))
-        blocks = [slice(start, min(start + block, n_left)) for start in range(0, n_left, block)]
+        blocks = parallel.chunks(n_left, block)
         keep_whole = n_left * n_right <= KEEP_WHOLE_BELOW  # small: kept for the diagnosis
         rules_decide = top_k is None and not self.minimum_forbids
 

@@ -46,6 +46,11 @@ def threads() -> int:
     return max(1, min(MAX_THREADS, cores or 1))
 
 
+def chunks(n: int, size: int) -> list[slice]:
+    """``0..n`` as consecutive slices of ``size`` (the last shorter): the blocks to map."""
+    return [slice(start, min(start + size, n)) for start in range(0, n, size)]
+
+
 _pool_lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _in_pool = threading.local()

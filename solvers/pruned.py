@@ -316,11 +316,7 @@ def _violating_arcs(
         found = np.flatnonzero((reduced < 0) & ~in_subset[arcs])
         return found + arcs.start, reduced[found]
 
-    chunks = [
-        slice(start, min(start + PRICE_CHUNK, problem.n_arcs))
-        for start in range(0, problem.n_arcs, PRICE_CHUNK)
-    ]
-    priced = parallel.map_blocks(price, chunks)
+    priced = parallel.map_blocks(price, parallel.chunks(problem.n_arcs, PRICE_CHUNK))
     violating = np.concatenate([found for found, _ in priced]) if priced else np.zeros(0, int)
     if violating.shape[0] == 0:
         return violating

@@ -115,11 +115,7 @@ def blocking_pairs(
         found: IntArray = np.flatnonzero(wants) + arcs.start
         return found
 
-    chunks = [
-        slice(start, min(start + BLOCKING_CHUNK, problem.n_arcs))
-        for start in range(0, problem.n_arcs, BLOCKING_CHUNK)
-    ]
-    parts = parallel.map_blocks(chunk, chunks)
+    parts = parallel.map_blocks(chunk, parallel.chunks(problem.n_arcs, BLOCKING_CHUNK))
     blocking: IntArray = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
     return blocking
 
