@@ -32,6 +32,7 @@ from matcher.workbook import (
     zip_parts,
 )
 from matcher.workbook import neutralise as neutralise
+from solvers.parallel import run_threads
 
 #: Written last into every results folder; its presence marks a folder as ours.
 MARKER = "summary.json"
@@ -613,6 +614,16 @@ def render(
     """Every results file by name (text, and the workbook as bytes). Timings stay out
     of the files, so the same input and seed give byte-identical results. ``run``
     (``run_record``) becomes run.json."""
+    with run_threads():  # no cyclic GC while the tables' many strings are made
+        return _render(result, people, config, run)
+
+
+def _render(
+    result: MatchResult,
+    people: Sequence[Participant],
+    config: ProgramConfig,
+    run: dict[str, object] | None,
+) -> dict[str, str | bytes]:
     rematched = bool(result.removed) or any(
         p.change is not None for c in result.cohorts for p in c.pairs
     )

@@ -71,15 +71,16 @@ def run(
     return_freed_arrays()
     started = time.perf_counter()
     progress(f"reading {len(surveys)} file(s)")
-    survey = load_survey(surveys, config)
-    control = build_control(
-        config, survey.participants, pins=pins, forbids=forbids, history=history
-    )
-    read_s = time.perf_counter() - started
-    output = match(
-        survey, config, time_limit=time_limit, seed=seed, progress=progress,
-        keep_tracks=keep_tracks, control=control,
-    )  # fmt: skip
+    with run_threads():  # the run's settings (no cyclic GC) from the first row read
+        survey = load_survey(surveys, config)
+        control = build_control(
+            config, survey.participants, pins=pins, forbids=forbids, history=history
+        )
+        read_s = time.perf_counter() - started
+        output = match(
+            survey, config, time_limit=time_limit, seed=seed, progress=progress,
+            keep_tracks=keep_tracks, control=control,
+        )  # fmt: skip
     stages = output.result.summary.stage_seconds
     output.result.summary.stage_seconds = {"read": round(read_s, 4), **stages}
     return output

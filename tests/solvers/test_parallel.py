@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import time
@@ -84,17 +85,19 @@ def test_pending_work_gives_its_result_or_its_error(
         parallel.Pending(fail).result()
 
 
-def test_a_run_has_one_blas_thread_and_quick_switches_then_as_before() -> None:
+def test_a_run_has_one_blas_thread_quick_switches_no_cyclic_gc_then_as_before() -> None:
     np.ones((64, 64)) @ np.ones((64, 64))  # BLAS loaded
     before = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
     interval = sys.getswitchinterval()
     with parallel.run_threads():
         inside = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
         assert sys.getswitchinterval() == min(interval, parallel.SWITCH_INTERVAL)
+        assert not gc.isenabled()
     after = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
     assert inside == [1] * len(before)
     assert after == before
     assert sys.getswitchinterval() == interval
+    assert gc.isenabled()
 
 
 def test_blocks_inside_blocks_end(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,7 +123,20 @@ def test_overlapping_runs_restore_the_settings_once_the_last_leaves() -> None:
     still = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
     assert still == [1] * len(before)
     assert sys.getswitchinterval() == min(interval, parallel.SWITCH_INTERVAL)
+    assert not gc.isenabled()
     second.__exit__(None, None, None)
     after = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
     assert after == before
     assert sys.getswitchinterval() == interval
+    assert gc.isenabled()
+
+
+def test_a_run_leaves_a_paused_collector_paused() -> None:
+    """A caller that had turned the cyclic GC off itself finds it off after the run."""
+    gc.disable()
+    try:
+        with parallel.run_threads():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
