@@ -147,10 +147,45 @@ def _blas() -> ThreadpoolController:
 SWITCH_INTERVAL = 0.0005
 
 
+class _CollectorPause:
+    """Pauses the cyclic garbage collector while a run or a survey read goes on.
+
+    Both allocate hundreds of thousands of containers that stay alive to the end, and
+    make no reference cycles (tests check intake's), so every collection in between is
+    wasted: the full ones rescan the whole process, and took half the read time of a
+    12,000-row survey. Reference counting still frees everything, and cycles made
+    meanwhile are collected once the collector runs again. It is process-wide and the API
+    reads surveys and runs in threads, so pauses nest and the collector resumes, if it
+    was running, when the last one ends.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._resume = False
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth == 0:
+                self._resume = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0 and self._resume:
+                    gc.enable()
+
+
+collector_paused = _CollectorPause()
+
+
 _settings_lock = threading.Lock()
 _runs = 0
-#: Switch interval, BLAS limiter and whether the cyclic GC ran, to restore.
-_saved: tuple[float, Any, bool] | None = None
+_saved: tuple[float, Any] | None = None  # switch interval and BLAS limiter to restore
 
 
 @contextmanager
@@ -166,28 +201,25 @@ def run_threads() -> Iterator[None]:
     other thread runs Python (the fixes of that run, beside the explanations: 2.2-2.4 s
     instead of 2.7 s; 1.7 s alone).
 
-    The cyclic garbage collector pauses: a run makes millions of objects (people, pairs,
-    reasons) and no reference cycles worth collecting, yet each automatic full collection
-    walks every live object again. At 10,000 x 2,000 that was about 8% of the CPU, and
-    end to end 7.52 s against 6.68 s paused (medians of 3 alternated runs), with the same
-    peak. Cycles made meanwhile are collected once it runs again."""
+    The cyclic garbage collector pauses (``collector_paused``) for the whole run, not only
+    for reading: scoring, solving and explaining make millions of objects too (pairs,
+    reasons, alternates). At 10,000 x 2,000 the collections were about 8% of the CPU:
+    end to end 7.52 s against 6.68 s paused (medians of 3 alternated runs), same peak."""
     global _runs, _saved
     with _settings_lock:
         if _runs == 0:
             interval = sys.getswitchinterval()
-            _saved = (interval, _blas().limit(limits=1, user_api="blas"), gc.isenabled())
+            _saved = (interval, _blas().limit(limits=1, user_api="blas"))
             sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
-            gc.disable()
         _runs += 1
     try:
-        yield
+        with collector_paused():
+            yield
     finally:
         with _settings_lock:
             _runs -= 1
             if _runs == 0 and _saved is not None:
-                interval, limiter, collecting = _saved
+                interval, limiter = _saved
                 _saved = None
                 limiter.restore_original_limits()
                 sys.setswitchinterval(interval)
-                if collecting:
-                    gc.enable()

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import gc
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,47 +13,13 @@ from matcher.intake.normalize import Record, TableReader, key
 from matcher.intake.presets import detect
 from matcher.intake.reader import InputError, read_table
 from matcher.models import Issue, Participant, Severity, SourceRef
+from solvers.parallel import collector_paused
 
 
 @dataclass(frozen=True)
 class Survey:
     participants: list[Participant]
     warnings: list[Issue]
-
-
-class _CollectorPause:
-    """Pauses the cyclic garbage collector while surveys are read.
-
-    Intake allocates a few hundred thousand containers that all stay alive until the
-    Participants are built, and makes no reference cycles (a test checks), so every
-    collection in between is wasted: the full ones rescan the whole process and took half
-    the read time of a 12,000-row survey. Reference counting still frees everything. The
-    collector is process-wide and the API reads surveys in threads, so pauses nest and the
-    collector resumes, if it was running, when the last one ends.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._resume = False
-
-    @contextlib.contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth == 0:
-                self._resume = gc.isenabled()
-                gc.disable()
-            self._depth += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._depth -= 1
-                if self._depth == 0 and self._resume:
-                    gc.enable()
-
-
-_collector_paused = _CollectorPause()
 
 
 def _merge(records: list[Record], issues: list[Issue]) -> Record:
@@ -162,7 +125,7 @@ def _resolve(records: dict[str, Record], issues: list[Issue]) -> None:
 
 def load_survey(paths: Sequence[Path], config: ProgramConfig) -> Survey:
     """Read every file; raise ``InputError`` listing every error, else return the people."""
-    with _collector_paused():
+    with collector_paused():
         return _load_survey(paths, config)
 
 

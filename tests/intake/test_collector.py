@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from matcher import InputError, ProgramConfig, load_survey
-from matcher.intake import _collector_paused
+from solvers.parallel import collector_paused
 
 ROOT = Path(__file__).resolve().parents[2]
 SURVEYS = [
@@ -77,14 +77,14 @@ def test_overlapping_pauses_resume_once_the_last_ends() -> None:
     inside, release = threading.Event(), threading.Event()
 
     def hold() -> None:
-        with _collector_paused():
+        with collector_paused():
             inside.set()
             release.wait(5)
 
     thread = threading.Thread(target=hold)
     thread.start()
     inside.wait(5)
-    with _collector_paused():
+    with collector_paused():
         assert not gc.isenabled()
     assert not gc.isenabled()  # the thread's pause is still on
     release.set()
