@@ -36,6 +36,8 @@ BLOCK_PAIRS = 2_000_000
 #: Problems with at most this many pairs keep every row's masks and components from
 #: ``candidates`` (about 8 MB) so the diagnosis does not score its rows again.
 KEEP_WHOLE_BELOW = 250_000
+#: Cells ``cell_scores`` sums at once (float64 scratch of 2 MiB, below the mmap threshold).
+_CELL_CHUNK = 1 << 18
 
 Bool = npt.NDArray[np.bool_]
 _T = TypeVar("_T", bound=np.generic)
@@ -619,10 +621,30 @@ class Scorer:
         is >= 0, so a minimum of 0 forbids nothing, and the other rules alone decide."""
         return self.config.rules.min_score > 0
 
-    def cell_scores(self, values: npt.NDArray[np.float32], cells: Ints) -> Floats:
-        """``pair_scores`` of a block's flat cells (row * mentors + column): one gather
-        per component (a 2-D fancy index is slower)."""
-        return self.pair_scores(np.take(values.reshape(len(COMPONENTS), -1), cells, axis=1))
+    def cell_scores(
+        self, values: npt.NDArray[np.float32], cells: Ints, out: Floats | None = None
+    ) -> Floats:
+        """``pair_scores`` of a block's flat cells (row * mentors + column), the same sums
+        to the bit, written into ``out`` (the graph's own slice) when given.
+
+        A chunk of cells and one component at a time: the scratch (a gathered column and
+        its weighted term) stays below glibc's mmap threshold and is reused from the
+        heap, instead of fresh pages for a block's whole gathered values (17 MB) and sums
+        (13 MB) each time."""
+        total: Floats = np.empty(cells.shape[0]) if out is None else out
+        weights = [np.float64(self.weights[c]) for c in COMPONENTS]
+        columns = [values[c].reshape(-1) for c in range(len(COMPONENTS))]
+        for at in range(0, cells.shape[0], _CELL_CHUNK):
+            part = cells[at : at + _CELL_CHUNK]
+            into = total[at : at + _CELL_CHUNK]
+            gathered = np.empty(part.shape[0], dtype=np.float32)
+            term = np.empty(part.shape[0])
+            np.multiply(columns[0].take(part, mode="clip", out=gathered), weights[0], out=into)
+            for c in range(1, len(COMPONENTS)):
+                columns[c].take(part, mode="clip", out=gathered)  # cells are in range
+                into += np.multiply(gathered, weights[c], out=term)
+            np.clip(into, 0.0, 1.0, out=into)
+        return total
 
     def min_score_rule(self, values: npt.NDArray[np.float32]) -> tuple[Floats, Bool]:
         """A block's pair scores as the float32 weighted sum of its components, and the
@@ -711,17 +733,18 @@ class Scorer:
                 np.put_along_axis(top, best, True, axis=1)
                 keep &= top
             cells = np.flatnonzero(keep)
-            ii, jj = np.divmod(cells, n_right)
-            ii += rows.start
-            kept = self.cell_scores(values, cells)
             if not rules_decide:
-                return by_right, (ii, jj, kept)
+                ii, jj = np.divmod(cells, n_right)
+                ii += rows.start
+                return by_right, (ii, jj, self.cell_scores(values, cells))
             if cells.shape[0] != counted[b]:
                 raise RuntimeError(
                     f"scoring kept {cells.shape[0]} pairs after counting {counted[b]}"
                 )
-            at = slice(starts[b], starts[b + 1])
-            left[at], right[at], score[at] = ii, jj, kept
+            at = slice(starts[b], starts[b + 1])  # written in place: no block copies
+            np.divmod(cells, n_right, out=(left[at], right[at]))
+            left[at] += rows.start
+            self.cell_scores(values, cells, out=score[at])
             return by_right, None
 
         done = parallel.map_blocks(score_block, range(len(blocks)))

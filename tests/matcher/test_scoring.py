@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matcher import ProgramConfig, scoring
@@ -268,6 +268,33 @@ def test_a_pairs_score_does_not_depend_on_the_pairs_scored_with_it(n: int, seed:
     assert np.array_equal(scorer.pair_scores(values[:, order]), together[order])
     for k in rng.integers(0, n, 5).tolist():
         assert scorer.pair_scores(values[:, k : k + 1])[0] == together[k]
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(1, 6), st.integers(1, 9), st.integers(1, 7), st.integers(0, 2**32 - 1))
+def test_cell_scores_sum_a_blocks_cells_as_pair_scores_does_in_any_chunks(
+    monkeypatch: pytest.MonkeyPatch, rows: int, cols: int, chunk: int, seed: int
+) -> None:
+    """Gathered a chunk and a component at a time, into a new array or the graph's own
+    slice, the scores are ``pair_scores`` of the cells' columns, bit for bit, including
+    a block that is a slice of a larger buffer (the last, short block)."""
+    monkeypatch.setattr(scoring, "_CELL_CHUNK", chunk)
+    mentees = [Participant(id="a", name="A", roles=(Role.MENTEE,), goals=("x",))]
+    mentors = [Participant(id="b", name="B", roles=(Role.MENTOR,))]
+    scorer = Scorer(mentees, mentors, ProgramConfig())
+    rng = np.random.default_rng(seed)
+    weights = rng.random(len(COMPONENTS))
+    scorer.weights = dict(zip(COMPONENTS, weights / weights.sum(), strict=True))
+    buffer = (rng.random((len(COMPONENTS), rows + 2, cols)) * 1.2).astype(np.float32)
+    values = buffer[:, :rows]
+    cells = np.flatnonzero(rng.random(rows * cols) < 0.6)
+    want = scorer.pair_scores(values.reshape(len(COMPONENTS), -1)[:, cells])
+    assert np.array_equal(scorer.cell_scores(values, cells), want)
+    graph = np.full(cells.shape[0] + 3, -1.0)
+    scorer.cell_scores(values, cells, out=graph[2 : 2 + cells.shape[0]])
+    assert np.array_equal(graph[2 : 2 + cells.shape[0]], want)
+    assert graph[:2].tolist() == [-1.0, -1.0]
+    assert graph[-1] == -1.0
 
 
 @pytest.mark.parametrize(("n_mentees", "n_mentors"), [(0, 1), (1, 0), (0, 0)])
