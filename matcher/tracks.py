@@ -813,12 +813,10 @@ def _unmatched(
     # Per person: eligible partners, and those of them left with room after solving.
     eligible_left = np.bincount(graph.left, minlength=graph.n_left)
     eligible_right = np.bincount(graph.right, minlength=graph.n_right)
-    open_left = np.bincount(
-        graph.left, weights=room_right[graph.right] > 0, minlength=graph.n_left
-    ).astype(np.int64)
-    open_right = np.bincount(
-        graph.right, weights=room_left[graph.left] > 0, minlength=graph.n_right
-    ).astype(np.int64)
+    # Counted over the arcs kept by a mask, not weighted by it: bincount would make the
+    # mask float64 (66 MB at 10,000 x 2,000) and add floats (0.18 -> 0.06 s).
+    open_left = np.bincount(graph.left[(room_right > 0)[graph.right]], minlength=graph.n_left)
+    open_right = np.bincount(graph.right[(room_left > 0)[graph.left]], minlength=graph.n_right)
     below_count, below_best, below_who = best_below_minimum(misses, graph.n_left)
     # Who fills each place: named in the reasons of the people left out.
     mentees_of: dict[int, list[str]] = {}
