@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from solvers import parallel
+
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
@@ -20,6 +22,8 @@ SCORE_SCALE = 10_000
 
 #: Weights converted at once by ``integer_scores``: its scratch stays a few MB.
 CONVERT_CHUNK = 1 << 19
+#: Arcs an ``AssignmentProblem`` checks at once (2 MB of int64 scratch).
+CHECK_CHUNK = 1 << 18
 
 
 def integer_scores(
@@ -34,9 +38,12 @@ def integer_scores(
     values = np.asarray(weights, dtype=np.float64)
     scores = np.empty(values.shape, dtype=dtype)
     flat_in, flat_out = values.reshape(-1), scores.reshape(-1)
-    for start in range(0, flat_in.shape[0], CONVERT_CHUNK):
-        part = flat_in[start : start + CONVERT_CHUNK] * SCORE_SCALE
-        flat_out[start : start + CONVERT_CHUNK] = np.rint(part, out=part)
+
+    def convert(at: slice) -> None:  # on the run's threads: each writes its own slice
+        part = flat_in[at] * SCORE_SCALE
+        flat_out[at] = np.rint(part, out=part)
+
+    parallel.map_blocks(convert, parallel.chunks(flat_in.shape[0], CONVERT_CHUNK))
     return scores
 
 
@@ -91,21 +98,43 @@ class AssignmentProblem:
         if (self.left_demand < 0).any() or (self.right_capacity < 0).any():
             raise ProblemError("demands and capacities must be >= 0")
         if n_arcs:
-            if self.arc_left.min() < 0 or self.arc_left.max() >= self.n_left:
+            # Chunks on the run's threads (0.15 -> 0.05 s at 8 M arcs), each chunk's
+            # scratch a few MB; a chunk passes if each check holds for its arcs.
+            passes = parallel.map_blocks(self._arcs_pass, parallel.chunks(n_arcs, CHECK_CHUNK))
+            checks = (all(c) for c in zip(*passes, strict=True))
+            left_ok, right_ok, finite, in_unit, ordered = checks
+            if not left_ok:
                 raise ProblemError("arc_left holds an index outside 0..n_left-1")
-            if self.arc_right.min() < 0 or self.arc_right.max() >= self.n_right:
+            if not right_ok:
                 raise ProblemError("arc_right holds an index outside 0..n_right-1")
-            if not np.isfinite(self.arc_weight).all():
+            if not finite:
                 raise ProblemError("arc_weight must be finite")
-            if self.arc_weight.min() < 0 or self.arc_weight.max() > 1:
+            if not in_unit:
                 raise ProblemError("arc_weight must lie in [0, 1]")
-            # Compare neighbours in (left, right) order: arcs from scoring come in that
-            # order, so the sort (0.2 s at 8 M arcs, np.unique ~50x slower) is rarely run.
-            key = self.arc_left * max(self.n_right, 1) + self.arc_right
-            if not (key[1:] > key[:-1]).all():
+            if not ordered:
+                key = self.arc_left * max(self.n_right, 1) + self.arc_right
                 key.sort()
                 if (key[1:] == key[:-1]).any():
                     raise ProblemError("an arc (left, right) appears twice")
+
+    def _arcs_pass(self, part: slice) -> tuple[bool, bool, bool, bool, bool]:
+        """For the arcs in ``part``: indices in range, weights finite, weights in [0, 1],
+        and (left, right) strictly increasing from the arc before the chunk on. Arcs
+        from scoring come in that order, so the sort that finds duplicates otherwise
+        (0.2 s at 8 M arcs, np.unique ~50x slower) is rarely run."""
+        left, right = self.arc_left[part], self.arc_right[part]
+        weight = self.arc_weight[part]
+        finite = bool(np.isfinite(weight).all())
+        before = slice(max(part.start - 1, 0), part.stop)
+        key = self.arc_left[before] * max(self.n_right, 1)
+        key += self.arc_right[before]
+        return (
+            bool(left.min() >= 0) and bool(left.max() < self.n_left),
+            bool(right.min() >= 0) and bool(right.max() < self.n_right),
+            finite,
+            finite and bool(weight.min() >= 0) and bool(weight.max() <= 1),
+            bool((key[1:] > key[:-1]).all()),
+        )
 
     @property
     def n_left(self) -> int:

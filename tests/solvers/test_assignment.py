@@ -10,6 +10,7 @@ Oracles (all on the exact integer weights, see ``strategies``):
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ from solvers import (
     Solution,
     Status,
     UnknownMethodError,
+    parallel,
     solve_assignment,
 )
 from solvers.greedy import solve_greedy
@@ -470,15 +472,26 @@ def test_valid_problem_kwargs_are_accepted() -> None:
         pytest.param({"left_demand": np.array([[1, 1]])}, "one-dimensional", id="2d_demand"),
     ],
 )
-def test_inconsistent_problem_is_rejected(overrides: dict[str, Any], message: str) -> None:
+@pytest.mark.parametrize("chunk", [1 << 18, 1, 2], ids=["one_chunk", "arc_chunks", "pairs"])
+def test_inconsistent_problem_is_rejected(
+    monkeypatch: pytest.MonkeyPatch, overrides: dict[str, Any], message: str, chunk: int
+) -> None:
+    """Checked a chunk at a time on two threads, the same error whichever chunk holds the
+    fault (a duplicate across two chunks included)."""
+    monkeypatch.setattr(problem_module, "CHECK_CHUNK", chunk)
+    monkeypatch.setenv(parallel.ENV, "2")
     with pytest.raises(ProblemError, match=message):
         AssignmentProblem(**_problem_kwargs(**overrides))
 
 
-def test_arcs_in_any_order_are_accepted() -> None:
+@pytest.mark.parametrize("chunk", [1 << 18, 1, 2])
+def test_arcs_in_any_order_are_accepted(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    monkeypatch.setattr(problem_module, "CHECK_CHUNK", chunk)
+    monkeypatch.setenv(parallel.ENV, "2")
     AssignmentProblem(
         **_problem_kwargs(arc_left=np.array([1, 0, 0]), arc_right=np.array([0, 1, 0]))
     )
+    AssignmentProblem(**_problem_kwargs())  # in order: no sort
 
 
 def test_problem_error_is_a_value_error() -> None:
@@ -560,16 +573,18 @@ def test_arc_used_once_even_when_demand_and_capacity_allow_more() -> None:
 def test_integer_scores_round_the_same_in_any_chunks(
     weights: list[float], chunk: int, shape: str
 ) -> None:
-    """Chunked conversion gives exactly the whole-array rounding, in any shape and dtype."""
+    """Chunked conversion, on two threads, gives exactly the whole-array rounding, in any
+    shape and dtype."""
     values = np.asarray(weights, dtype=np.float64)
     if shape == "column":
         values = values.reshape(-1, 1)
     elif shape == "scalar":
         values = np.asarray(weights[0] if weights else 0.5)
     expected = np.rint(values * SCORE_SCALE).astype(np.int64)
-    default = problem_module.CONVERT_CHUNK
+    default, threads = problem_module.CONVERT_CHUNK, os.environ.get(parallel.ENV)
     try:
         problem_module.CONVERT_CHUNK = chunk
+        os.environ[parallel.ENV] = "2"
         for dtype in (np.int64, np.int32):
             got = integer_scores(values, dtype)
             assert got.dtype == dtype
@@ -577,3 +592,7 @@ def test_integer_scores_round_the_same_in_any_chunks(
             np.testing.assert_array_equal(got, expected)
     finally:
         problem_module.CONVERT_CHUNK = default
+        if threads is None:
+            os.environ.pop(parallel.ENV, None)
+        else:
+            os.environ[parallel.ENV] = threads
