@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -280,6 +281,67 @@ def test_top_arcs_keeps_at_least_each_nodes_best(nodes: list[int], data: st.Data
             continue
         best = mine[np.argsort(-scores[mine], kind="stable")[: quota[node]]]
         assert kept[best].all()
+
+
+def _top_arcs_whole(nodes: npt.NDArray[np.int64], scores: npt.NDArray[np.int64],
+                    quota: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:  # fmt: skip
+    """The histogram cut over the whole array at once (as ``top_arcs`` was written)."""
+    n_nodes = quota.shape[0]
+    per_node = 4 * nodes.shape[0] // max(n_nodes, 1) + 16
+    n_buckets = max(1, min(SCORE_SCALE + 1, (1 << 22) // max(n_nodes, 1), per_node))
+    bucket = scores * n_buckets // (SCORE_SCALE + 1)
+    counts = np.bincount(nodes * n_buckets + bucket, minlength=n_nodes * n_buckets)
+    from_top = np.cumsum(counts.reshape(n_nodes, n_buckets)[:, ::-1], axis=1)
+    short = np.count_nonzero(from_top < quota[:, None], axis=1)
+    lowest = np.where(quota > 0, n_buckets - 1 - short, n_buckets)
+    kept: npt.NDArray[np.bool_] = bucket >= lowest[nodes]
+    return kept
+
+
+@EXAMPLES
+@given(
+    nodes=st.lists(st.integers(0, 6), max_size=80),
+    grouped=st.booleans(),
+    chunk=st.integers(1, 9),
+    data=st.data(),
+)
+def test_top_arcs_in_chunks_on_threads_cut_as_the_whole_array(
+    nodes: list[int], grouped: bool, chunk: int, data: st.DataObject
+) -> None:
+    """Counted and cut a few arcs at a time on two threads, arcs grouped by node or not,
+    the arcs kept are exactly those of one histogram over every arc."""
+    node_array = np.asarray(sorted(nodes) if grouped else nodes, dtype=np.int64)
+    scores = np.asarray(
+        data.draw(st.lists(st.integers(0, SCORE_SCALE), min_size=len(nodes), max_size=len(nodes))),
+        dtype=np.int64,
+    )
+    quota = np.asarray(data.draw(st.lists(st.integers(-1, 9), min_size=7, max_size=7)))
+    saved = (
+        pruned_module._TOP_CHUNK,
+        pruned_module._CUT_CHUNK,
+        pruned_module._ARCS_PER_CELL,
+        os.environ.get(parallel.ENV),
+    )
+    try:
+        pruned_module._TOP_CHUNK, pruned_module._CUT_CHUNK, pruned_module._ARCS_PER_CELL = (
+            chunk,
+            chunk,
+            0,
+        )
+        os.environ[parallel.ENV] = "2"
+        kept = top_arcs(node_array, scores, quota)
+    finally:
+        (
+            pruned_module._TOP_CHUNK,
+            pruned_module._CUT_CHUNK,
+            pruned_module._ARCS_PER_CELL,
+            threads,
+        ) = saved
+        if threads is None:
+            os.environ.pop(parallel.ENV, None)
+        else:
+            os.environ[parallel.ENV] = threads
+    np.testing.assert_array_equal(kept, _top_arcs_whole(node_array, scores, quota))
 
 
 def test_shortest_distances_follow_zero_cost_arcs() -> None:
