@@ -35,6 +35,7 @@ from solvers import (
     GroupedAssignmentProblem,
     Solution,
     Status,
+    parallel,
     solve_grouped_assignment,
 )
 from solvers.mincostflow import solve_network
@@ -761,20 +762,50 @@ class _ArcsBySide:
         return self._grouped[side]
 
 
+#: Arcs ``_group`` sorts at once: a chunk's sort stays in cache...
+GROUP_CHUNK = 1 << 20
+#: ...unless its count per chunk and node would exceed this many (8 bytes each).
+GROUP_COUNTS = 1 << 24
+
+
 def _group(ends: Index, n: int) -> tuple[Index, Ints]:
-    """Arc indices sorted by node (stable), and each node's start in them."""
-    counts = np.bincount(ends, minlength=n)
+    """Arc indices sorted by node (stable), and each node's start in them.
+
+    A counting sort by chunks, on the run's threads: each chunk's arcs are sorted within
+    the chunk (numpy's radix sort, node numbers below 2^16 as uint16) and written where
+    the nodes' counts in the chunks before it put them. One sort of every arc was 8.7 s
+    at 131 M arcs (its random writes miss the cache), and 0.2 s at 8 M.
+    """
     small = np.int32 if ends.shape[0] < 2**31 else np.int64
     if ends.shape[0] < 2 or bool((ends[1:] >= ends[:-1]).all()):
         # Already grouped (a candidate graph's arcs come by mentee): the stable order
         # is the identity, and no sort is needed.
-        order: Index = np.arange(ends.shape[0], dtype=small)
-    else:
-        # Node numbers below 2^16 sort as uint16: numpy's stable sort is then a radix
-        # sort, six times faster than on int64 at 8 M arcs.
-        keys = ends.astype(np.uint16) if n <= 1 << 16 else ends
-        order = np.argsort(keys, kind="stable").astype(small)
-    return order, np.concatenate([[0], np.cumsum(counts)])
+        counts = np.bincount(ends, minlength=n)
+        return np.arange(ends.shape[0], dtype=small), np.concatenate([[0], np.cumsum(counts)])
+    # Chunks large enough that the chunks x nodes counts stay within GROUP_COUNTS.
+    parts = parallel.chunks(ends.shape[0], max(GROUP_CHUNK, ends.shape[0] * n // GROUP_COUNTS))
+    per_part = np.stack(
+        parallel.map_blocks(lambda part: np.bincount(ends[part], minlength=n), parts)
+    )
+    ptr = np.concatenate([[0], np.cumsum(per_part.sum(axis=0))])
+    # Where part k's first arc of node v goes, less v's start within part k's sorted arcs.
+    before = np.cumsum(per_part, axis=0) - per_part
+    before += ptr[:-1]
+    before -= np.cumsum(per_part, axis=1) - per_part
+    del per_part
+    order: Index = np.empty(ends.shape[0], dtype=small)
+
+    def place(k: int) -> None:
+        part = parts[k]
+        keys = ends[part].astype(np.uint16) if n <= 1 << 16 else ends[part]
+        within = np.argsort(keys, kind="stable")
+        at = before[k][keys[within]]
+        at += np.arange(within.shape[0])
+        within += part.start
+        order[at] = within
+
+    parallel.map_blocks(place, range(len(parts)))
+    return order, ptr
 
 
 def _augmented_by_paths(

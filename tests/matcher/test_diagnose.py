@@ -3,6 +3,7 @@ counterfactual checked against what an independent re-solve or count says."""
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +27,7 @@ from matcher.diagnose import (
     _augmented,
     _augmented_by_max_flow,
     _augmented_by_paths,
+    _group,
     _reach,
     _search,
     _with_arcs,
@@ -38,7 +40,7 @@ from matcher.intake import Survey
 from matcher.models import MatchResult, MeetingFormat, Participant, Role
 from matcher.pipeline import RunOutput
 from matcher.scoring import COMPONENTS, Scorer
-from solvers import SCORE_SCALE, AssignmentProblem, Objective
+from solvers import SCORE_SCALE, AssignmentProblem, Objective, parallel
 from solvers.mincostflow import solve_min_cost_flow
 from tests.matcher.test_scoring import people, reference_rules, surveys
 
@@ -628,3 +630,33 @@ def test_residual_search_visits_as_scipys_breadth_first_search(
     assert np.array_equal(got >= 0, want >= 0)
     if in_order:
         assert np.array_equal(got, want)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    ends=st.lists(st.integers(0, 9), max_size=70),
+    chunk=st.integers(1, 8),
+    wide=st.booleans(),
+)
+def test_group_in_chunks_on_threads_is_the_stable_sort(
+    ends: list[int], chunk: int, wide: bool
+) -> None:
+    """Sorted a chunk at a time on two threads and placed by the counts before each
+    chunk: the order is numpy's stable argsort, node numbers past 2^16 included."""
+    n = 70_000 if wide else 10
+    nodes = np.asarray(ends, dtype=np.int64) * (6_999 if wide else 1)
+    saved, threads = diagnose.GROUP_CHUNK, os.environ.get(parallel.ENV)
+    try:
+        diagnose.GROUP_CHUNK = chunk
+        os.environ[parallel.ENV] = "2"
+        order, ptr = _group(nodes, n)
+    finally:
+        diagnose.GROUP_CHUNK = saved
+        if threads is None:
+            os.environ.pop(parallel.ENV, None)
+        else:
+            os.environ[parallel.ENV] = threads
+    np.testing.assert_array_equal(order, np.argsort(nodes, kind="stable"))
+    np.testing.assert_array_equal(
+        ptr, np.concatenate([[0], np.cumsum(np.bincount(nodes, minlength=n))])
+    )
