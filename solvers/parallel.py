@@ -151,12 +151,13 @@ class _CollectorPause:
     """Pauses the cyclic garbage collector while a run or a survey read goes on.
 
     Both allocate hundreds of thousands of containers that stay alive to the end, and
-    make no reference cycles (tests check intake's), so every collection in between is
-    wasted: the full ones rescan the whole process, and took half the read time of a
-    12,000-row survey. Reference counting still frees everything, and cycles made
-    meanwhile are collected once the collector runs again. It is process-wide and the API
-    reads surveys and runs in threads, so pauses nest and the collector resumes, if it
-    was running, when the last one ends.
+    make next to no reference cycles (intake none, a test checks; a run on the sample a
+    few hundred objects' worth), so every collection in between is wasted: the full ones
+    rescan the whole process, and took half the read time of a 12,000-row survey.
+    Reference counting still frees everything, and cycles made meanwhile are collected
+    once the collector runs again. It is process-wide and the API reads surveys and runs
+    in threads, so pauses nest and the collector resumes, if it was running, when the
+    last one ends.
     """
 
     def __init__(self) -> None:
