@@ -25,10 +25,11 @@ def test_quick_run_writes_report_exponents_and_plot(tmp_path: Path) -> None:
     assert "## Targets: <= 5 s end to end and <= 1 GB peak" in report
     assert "- `pruned_flow`: time ~ n^" in report
     assert "from 300 to 1,200 people" in report
-    # Past the main size (x2 by default), pruned_flow alone: its curve reaches further.
+    # Past the main size (x2 and x4 by default), pruned_flow alone: its curve reaches further.
     pruned = next(line for line in report.splitlines() if line.startswith("- `pruned_flow`: time"))
-    assert pruned.endswith("from 300 to 2,400 people.")
+    assert pruned.endswith("from 300 to 4,800 people.")
     assert "| `pruned_flow` | 2,000 x 400 |" in report
+    assert "| `pruned_flow` | 4,000 x 800 |" in report
     assert "| `min_cost_flow` | 2,000 x 400 |" not in report
     # The projection takes the main size's share of pairs, not the largest point's.
     share = re.search(r"generator's density \((\d+)% of mentees x mentors", report)
