@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -142,10 +143,11 @@ def pair_score(scorer: Scorer, values: npt.NDArray[np.float32]) -> Floats:
     return scorer.pair_scores(values.T)
 
 
-def near_misses(scorer: Scorer, rows: Ints) -> NearMisses:
+def near_misses(scorer: Scorer, rows: Ints, stop: threading.Event | None = None) -> NearMisses:
     """Every pair of ``rows`` x all columns that exactly one waivable rule forbids.
 
     Vectorised per block of nearby rows; memory follows rows x columns of one block.
+    ``stop`` (``solvers.parallel.stopping``) ends it between blocks.
     """
     wanted = np.zeros(scorer.left.size, dtype=bool)
     wanted[rows] = True
@@ -160,6 +162,7 @@ def near_misses(scorer: Scorer, rows: Ints) -> NearMisses:
     n_right = scorer.right.size
     buffer = np.empty((len(COMPONENTS), 0, n_right), dtype=np.float32)
     for block in _runs(np.flatnonzero(wanted), most):
+        parallel.check(stop)
         if whole_blocks:
             masks, values = rule_masks(scorer, block)
         else:
@@ -1015,7 +1018,9 @@ def _interleave(*lists: list[_Variation]) -> Iterator[_Variation]:
         yield from items[shortest:]
 
 
-def find_fixes(solved: SolvedTrack, misses: NearMisses) -> list[Fix]:
+def find_fixes(
+    solved: SolvedTrack, misses: NearMisses, stop: threading.Event | None = None
+) -> list[Fix]:
     """Small changes that would fill more requested places, most places first.
 
     Each is exact: single-unit changes (+1 capacity, one rule waived for one person) are
@@ -1024,8 +1029,9 @@ def find_fixes(solved: SolvedTrack, misses: NearMisses) -> list[Fix]:
     places), several-unit ones are one max flow on that residual graph, and the rest
     (when the base is not a proven maximum flow) are re-solved. At most
     ``diagnosis.max_variations`` max flows or re-solves of this track, and as many fixes
-    listed.
+    listed. ``stop`` (``solvers.parallel.stopping``) ends it between variations.
     """
+    parallel.check(stop)
     limit = solved.config.diagnosis.max_variations
     if limit == 0 or solved.grouped is not None:
         return []  # per-kind (grouped) demand: a single +1 has no one meaning
@@ -1037,6 +1043,7 @@ def find_fixes(solved: SolvedTrack, misses: NearMisses) -> list[Fix]:
     by_side = _ArcsBySide(solved.problem)
     reach = _reach(solved, by_side)
     for order, variation in enumerate(_variations(solved, misses, reach)):
+        parallel.check(stop)
         if variation.added is not None and reach is not None:
             if resolved >= limit:
                 continue

@@ -8,6 +8,7 @@ and the pairs they made.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -74,7 +75,7 @@ from solvers import (
 )
 from solvers.objectives import fix_arcs, fix_grouped_arcs, with_fixed
 from solvers.pairing import PairingProblem, blocking_edges, solve_pairing
-from solvers.parallel import Pending
+from solvers.parallel import Pending, stopping
 from solvers.stable import blocking_pairs
 
 Bool = npt.NDArray[np.bool_]
@@ -666,7 +667,8 @@ def bipartite_track(
             solution = _bipartite_keeping(
                 track, problem, askers, offerers, scorer, config, budget, pinned, time_limit, seed
             )
-    with stages("explain", track):
+    stop = threading.Event()  # set if explaining fails: the diagnosis threads then end
+    with stages("explain", track), stopping(stop):
         chosen = solution.chosen_arcs
         solved = SolvedTrack(
             track=track, askers=askers, offerers=offerers, scorer=scorer, graph=graph,
@@ -678,8 +680,8 @@ def bipartite_track(
         # The diagnosis needs only the solution and only reads it, the scorer and the
         # graph: near misses, then the fixes built on them, run on a second thread
         # (solvers.parallel) while the pairs and the people left short are explained.
-        misses_of = Pending(lambda: near_misses(scorer, short))
-        fixes_of = Pending(lambda: find_fixes(solved, misses_of.result()))
+        misses_of = Pending(lambda: near_misses(scorer, short, stop))
+        fixes_of = Pending(lambda: find_fixes(solved, misses_of.result(), stop))
         n_alt = config.diagnosis.alternates
         # One shortlist per side holds each person's alternates (past their own pairs)
         # and the partners their reason names, so the arcs are narrowed once per side.

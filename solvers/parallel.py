@@ -138,6 +138,29 @@ class Pending(Generic[R]):
         return self._future.result()
 
 
+class AbandonedError(RuntimeError):
+    """Raised in background work whose caller has failed (``stopping``): it ends there."""
+
+
+def check(stop: threading.Event | None) -> None:
+    """Raise ``AbandonedError`` once ``stop`` is set; a long piece of ``Pending`` work calls it
+    between its steps."""
+    if stop is not None and stop.is_set():
+        raise AbandonedError("the run this work was for has failed")
+
+
+@contextmanager
+def stopping(stop: threading.Event) -> Iterator[None]:
+    """Set ``stop`` if the block raises: ``Pending`` work started in it for the block's
+    result (a track's near misses and fixes) then ends at its next ``check`` instead of
+    running on, unread, beside whatever the process does next."""
+    try:
+        yield
+    except BaseException:
+        stop.set()
+        raise
+
+
 @functools.cache
 def _blas() -> ThreadpoolController:
     return ThreadpoolController()  # finds the BLAS libraries loaded (numpy's): ~2 ms, once

@@ -3,18 +3,22 @@ and the CIERA programme's per-kind demand."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import numpy.typing as npt
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher import ProgramConfig, match, run
+from matcher import ProgramConfig, match, run, tracks
+from matcher.diagnose import NearMisses
 from matcher.intake import Survey
 from matcher.models import Participant, Role
 from matcher.scoring import Scorer
-from solvers import SCORE_SCALE
+from solvers import SCORE_SCALE, parallel
 from tests.matcher.test_scoring import people, reference_rules
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -172,3 +176,45 @@ def test_circles_follow_their_rules(
     placed = {u.id for u in result.unmatched if u.role is Role.CIRCLE}
     assert placed.isdisjoint(seen)
     assert placed | seen == {p.id for p in pool} or not result.circles
+
+
+def test_a_failed_explanation_stops_the_diagnosis_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When explaining a track raises, its near misses end at their next block and the
+    fixes never start: no thread runs on, unread, beside what the process does next."""
+    monkeypatch.setenv(parallel.ENV, "2")
+    seen: dict[str, object] = {}
+    ended = threading.Event()
+    real_near_misses = tracks.near_misses
+
+    def slow_near_misses(
+        scorer: Scorer, rows: npt.NDArray[np.int64], stop: threading.Event | None = None
+    ) -> NearMisses:
+        seen["stop"] = stop
+        try:
+            assert stop is not None
+            stop.wait(30)  # until the explanation fails
+            return real_near_misses(scorer, rows, stop)
+        except BaseException as exc:
+            seen["raised"] = exc
+            raise
+        finally:
+            ended.set()
+
+    def broken_shortlist(*_: object) -> None:
+        raise RuntimeError("explaining failed")
+
+    def fixes(*_: object) -> list[object]:
+        seen["fixes"] = True
+        return []
+
+    monkeypatch.setattr(tracks, "near_misses", slow_near_misses)
+    monkeypatch.setattr(tracks, "shortlist", broken_shortlist)
+    monkeypatch.setattr(tracks, "find_fixes", fixes)
+    config = ProgramConfig.load(DATA / "sample_program.toml")
+    with pytest.raises(RuntimeError, match="explaining failed"):
+        run([DATA / "sample_survey.csv"], config)
+    assert ended.wait(10)
+    assert isinstance(seen["raised"], parallel.AbandonedError)
+    assert "fixes" not in seen

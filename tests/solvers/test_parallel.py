@@ -140,3 +140,16 @@ def test_a_run_leaves_a_paused_collector_paused() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_stopping_signals_background_work_only_when_the_block_fails() -> None:
+    stop = threading.Event()
+    with parallel.stopping(stop):
+        parallel.check(stop)  # not set: goes on
+    assert not stop.is_set()
+    with pytest.raises(KeyError), parallel.stopping(stop):
+        raise KeyError("explaining failed")
+    assert stop.is_set()
+    with pytest.raises(parallel.AbandonedError):
+        parallel.check(stop)
+    parallel.check(None)  # work started without a stop never ends early
