@@ -10,10 +10,10 @@ import pytest
 
 from matcher.memory import TRIM_THRESHOLD, return_freed_arrays
 
-# Free a 16 MiB array (glibc then serves every array up to 16 MiB from its heap), make
-# twenty 6 MiB arrays with a small live array after each, free the big ones: heap space
-# below a live block stays resident, mapped arrays are unmapped. Prints MiB kept.
-_SCRIPT = """
+# Each script below runs in a fresh process after this start ("fixed": the thresholds
+# set), and prints the MiB its arrays grew the process by, then the MiB still resident
+# once they are freed.
+_START = """
 import sys
 import numpy as np
 if sys.argv[1] == "fixed":
@@ -22,6 +22,12 @@ if sys.argv[1] == "fixed":
 def rss():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * 4096
+"""
+
+# Free a 16 MiB array (glibc then serves every array up to 16 MiB from its heap), make
+# twenty 6 MiB arrays with a small live array after each, free the big ones: heap space
+# below a live block stays resident, mapped arrays are unmapped.
+_MAPPED = """
 big = np.ones(16 << 17); del big
 before = rss()
 blocks, keepers = [], []
@@ -33,17 +39,26 @@ del blocks
 print(grown >> 20, (rss() - before) >> 20)
 """
 
+# Make ``count`` 1 MiB arrays (below the mmap threshold: heap), free them all.
+_HEAP = """
+before = rss()
+blocks = [np.ones(1 << 17) for _ in range(int(sys.argv[2]))]
+grown = rss() - before
+del blocks
+print(grown >> 20, (rss() - before) >> 20)
+"""
+
 needs_glibc = pytest.mark.skipif(
     not sys.platform.startswith("linux") or not return_freed_arrays(),
     reason="mallopt is glibc's (Linux); elsewhere the allocator is left as it is",
 )
 
 
-def _kept_mib(mode: str) -> tuple[int, int]:
+def _grown_and_kept(script: str, *args: str) -> tuple[int, int]:
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, mode], cwd=root, capture_output=True, text=True,
-        check=True,
+        [sys.executable, "-c", _START + script, *args], cwd=root, capture_output=True,
+        text=True, check=True,
     )  # fmt: skip
     grown, kept = done.stdout.split()
     return int(grown), int(kept)
@@ -51,10 +66,10 @@ def _kept_mib(mode: str) -> tuple[int, int]:
 
 @needs_glibc
 def test_freed_arrays_are_returned_only_with_the_fixed_threshold() -> None:
-    grown, kept = _kept_mib("default")
+    grown, kept = _grown_and_kept(_MAPPED, "default")
     assert grown >= 75
     assert kept >= 75  # the default keeps what it freed: the test can fail
-    grown, kept = _kept_mib("fixed")
+    grown, kept = _grown_and_kept(_MAPPED, "fixed")
     assert grown >= 75
     assert kept <= 5
 
@@ -65,42 +80,13 @@ def test_return_freed_arrays_is_idempotent() -> None:
     assert return_freed_arrays()
 
 
-# Make ``count`` 1 MiB arrays (below the mmap threshold: heap), free them all, print MiB
-# still resident of what they grew.
-_TRIM_SCRIPT = """
-import sys
-import numpy as np
-if sys.argv[1] == "fixed":
-    from matcher.memory import return_freed_arrays
-    assert return_freed_arrays()
-def rss():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096
-before = rss()
-blocks = [np.ones(1 << 17) for _ in range(int(sys.argv[2]))]
-grown = rss() - before
-del blocks
-print(grown >> 20, (rss() - before) >> 20)
-"""
-
-
-def _trimmed(mode: str, count: int) -> tuple[int, int]:
-    root = Path(__file__).resolve().parent.parent
-    done = subprocess.run(
-        [sys.executable, "-c", _TRIM_SCRIPT, mode, str(count)], cwd=root,
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    grown, kept = done.stdout.split()
-    return int(grown), int(kept)
-
-
 @needs_glibc
 def test_the_heap_keeps_a_few_freed_mib_for_the_next_arrays_and_no_more() -> None:
     """Up to the trim threshold, freed heap stays resident (no fresh page faults for the
     next blocks); past it, the heap gives it back."""
-    grown, kept = _trimmed("fixed", 20)
+    grown, kept = _grown_and_kept(_HEAP, "fixed", "20")
     assert grown >= 18
     assert kept >= 18
-    grown, kept = _trimmed("fixed", 60)
+    grown, kept = _grown_and_kept(_HEAP, "fixed", "60")
     assert grown >= 55
     assert kept <= (TRIM_THRESHOLD >> 20) + 2

@@ -3,7 +3,6 @@ counterfactual checked against what an independent re-solve or count says."""
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -40,9 +39,10 @@ from matcher.intake import Survey
 from matcher.models import MatchResult, MeetingFormat, Participant, Role
 from matcher.pipeline import RunOutput
 from matcher.scoring import COMPONENTS, Scorer
-from solvers import SCORE_SCALE, AssignmentProblem, Objective, parallel
+from solvers import SCORE_SCALE, AssignmentProblem, Objective
 from solvers.mincostflow import solve_min_cost_flow
 from tests.matcher.test_scoring import people, reference_rules, surveys
+from tests.threads import on_two_threads
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -645,17 +645,8 @@ def test_group_in_chunks_on_threads_is_the_stable_sort(
     chunk: the order is numpy's stable argsort, node numbers past 2^16 included."""
     n = 70_000 if wide else 10
     nodes = np.asarray(ends, dtype=np.int64) * (6_999 if wide else 1)
-    saved, threads = diagnose.GROUP_CHUNK, os.environ.get(parallel.ENV)
-    try:
-        diagnose.GROUP_CHUNK = chunk
-        os.environ[parallel.ENV] = "2"
+    with on_two_threads(diagnose, GROUP_CHUNK=chunk):
         order, ptr = _group(nodes, n)
-    finally:
-        diagnose.GROUP_CHUNK = saved
-        if threads is None:
-            os.environ.pop(parallel.ENV, None)
-        else:
-            os.environ[parallel.ENV] = threads
     np.testing.assert_array_equal(order, np.argsort(nodes, kind="stable"))
     np.testing.assert_array_equal(
         ptr, np.concatenate([[0], np.cumsum(np.bincount(nodes, minlength=n))])

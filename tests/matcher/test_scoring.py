@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher import ProgramConfig, scoring
@@ -251,17 +252,23 @@ def test_pair_components_equal_the_block_values(
     assert np.array_equal(got[:, 1:], want[:, 1:])
 
 
-@settings(max_examples=100)
-@given(st.integers(1, 300), st.integers(0, 2**32 - 1))
-def test_a_pairs_score_does_not_depend_on_the_pairs_scored_with_it(n: int, seed: int) -> None:
-    """The same components give the same score bit for bit, alone or in any batch (a
-    matrix product's rounding depended on the batch)."""
+def _randomly_weighted(seed: int) -> tuple[Scorer, np.random.Generator]:
+    """A one-pair scorer with random component weights, and the generator that drew them."""
     mentees = [Participant(id="a", name="A", roles=(Role.MENTEE,), goals=("x",))]
     mentors = [Participant(id="b", name="B", roles=(Role.MENTOR,))]
     scorer = Scorer(mentees, mentors, ProgramConfig())
     rng = np.random.default_rng(seed)
     weights = rng.random(len(COMPONENTS))
     scorer.weights = dict(zip(COMPONENTS, weights / weights.sum(), strict=True))
+    return scorer, rng
+
+
+@settings(max_examples=100)
+@given(st.integers(1, 300), st.integers(0, 2**32 - 1))
+def test_a_pairs_score_does_not_depend_on_the_pairs_scored_with_it(n: int, seed: int) -> None:
+    """The same components give the same score bit for bit, alone or in any batch (a
+    matrix product's rounding depended on the batch)."""
+    scorer, rng = _randomly_weighted(seed)
     values = rng.random((len(COMPONENTS), n)).astype(np.float32)
     together = scorer.pair_scores(values)
     order = rng.permutation(n)
@@ -270,28 +277,23 @@ def test_a_pairs_score_does_not_depend_on_the_pairs_scored_with_it(n: int, seed:
         assert scorer.pair_scores(values[:, k : k + 1])[0] == together[k]
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60)
 @given(st.integers(1, 6), st.integers(1, 9), st.integers(1, 7), st.integers(0, 2**32 - 1))
 def test_cell_scores_sum_a_blocks_cells_as_pair_scores_does_in_any_chunks(
-    monkeypatch: pytest.MonkeyPatch, rows: int, cols: int, chunk: int, seed: int
+    rows: int, cols: int, chunk: int, seed: int
 ) -> None:
     """Gathered a chunk and a component at a time, into a new array or the graph's own
     slice, the scores are ``pair_scores`` of the cells' columns, bit for bit, including
     a block that is a slice of a larger buffer (the last, short block)."""
-    monkeypatch.setattr(scoring, "_CELL_CHUNK", chunk)
-    mentees = [Participant(id="a", name="A", roles=(Role.MENTEE,), goals=("x",))]
-    mentors = [Participant(id="b", name="B", roles=(Role.MENTOR,))]
-    scorer = Scorer(mentees, mentors, ProgramConfig())
-    rng = np.random.default_rng(seed)
-    weights = rng.random(len(COMPONENTS))
-    scorer.weights = dict(zip(COMPONENTS, weights / weights.sum(), strict=True))
+    scorer, rng = _randomly_weighted(seed)
     buffer = (rng.random((len(COMPONENTS), rows + 2, cols)) * 1.2).astype(np.float32)
     values = buffer[:, :rows]
     cells = np.flatnonzero(rng.random(rows * cols) < 0.6)
     want = scorer.pair_scores(values.reshape(len(COMPONENTS), -1)[:, cells])
-    assert np.array_equal(scorer.cell_scores(values, cells), want)
     graph = np.full(cells.shape[0] + 3, -1.0)
-    scorer.cell_scores(values, cells, out=graph[2 : 2 + cells.shape[0]])
+    with mock.patch.object(scoring, "_CELL_CHUNK", chunk):
+        assert np.array_equal(scorer.cell_scores(values, cells), want)
+        scorer.cell_scores(values, cells, out=graph[2 : 2 + cells.shape[0]])
     assert np.array_equal(graph[2 : 2 + cells.shape[0]], want)
     assert graph[:2].tolist() == [-1.0, -1.0]
     assert graph[-1] == -1.0

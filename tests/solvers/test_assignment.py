@@ -10,7 +10,6 @@ Oracles (all on the exact integer weights, see ``strategies``):
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 import numpy as np
@@ -45,6 +44,7 @@ from tests.solvers.strategies import (
     tiny_instances,
     with_objective,
 )
+from tests.threads import on_two_threads
 
 #: What each registered method must report. A new method has to be added here on purpose.
 EXPECTED_STATUS: dict[str, Status] = {
@@ -581,18 +581,9 @@ def test_integer_scores_round_the_same_in_any_chunks(
     elif shape == "scalar":
         values = np.asarray(weights[0] if weights else 0.5)
     expected = np.rint(values * SCORE_SCALE).astype(np.int64)
-    default, threads = problem_module.CONVERT_CHUNK, os.environ.get(parallel.ENV)
-    try:
-        problem_module.CONVERT_CHUNK = chunk
-        os.environ[parallel.ENV] = "2"
+    with on_two_threads(problem_module, CONVERT_CHUNK=chunk):
         for dtype in (np.int64, np.int32):
             got = integer_scores(values, dtype)
             assert got.dtype == dtype
             assert got.shape == expected.shape
             np.testing.assert_array_equal(got, expected)
-    finally:
-        problem_module.CONVERT_CHUNK = default
-        if threads is None:
-            os.environ.pop(parallel.ENV, None)
-        else:
-            os.environ[parallel.ENV] = threads

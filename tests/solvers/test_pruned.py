@@ -7,8 +7,6 @@ loop then builds the subset itself) and compare (assigned, integer total) exactl
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -22,7 +20,6 @@ from solvers import (
     Solution,
     SolverFailureError,
     Status,
-    parallel,
     solve_assignment,
 )
 from solvers import pruned as pruned_module
@@ -43,6 +40,7 @@ from tests.solvers.strategies import (
     tiny_instances,
     with_objective,
 )
+from tests.threads import on_two_threads
 
 EXAMPLES = settings(DETERMINISTIC, max_examples=300)
 OBJECTIVES = list(Objective)
@@ -83,27 +81,18 @@ def assert_same_optimum(instance: Instance, left_top: int, right_top: int) -> in
     at the defaults."""
     expected = score(instance, solve_min_cost_flow(instance.problem))
     default, default_chunk = pruned_module.KEEP_SLACK, pruned_module.PRICE_CHUNK
-    threads = os.environ.get(parallel.ENV)
     rounds_at_default = 0
-    try:
-        os.environ[parallel.ENV] = "2"
-        for slack, chunk in ((0, 3), (10**12, 7), (default, default_chunk)):
-            pruned_module.KEEP_SLACK, pruned_module.PRICE_CHUNK = slack, chunk
+    for slack, chunk in ((0, 3), (10**12, 7), (default, default_chunk)):
+        with on_two_threads(pruned_module, KEEP_SLACK=slack, PRICE_CHUNK=chunk):
             pruned, rounds = solve_pruned_flow_rounds(
                 instance.problem, left_top=left_top, right_top=right_top
             )
-            rounds_at_default = rounds
-            assert_valid(instance, pruned)
-            if instance.problem.objective is Objective.COVERAGE:
-                assert score(instance, pruned) == expected
-            else:
-                assert score(instance, pruned)[1] == expected[1]
-    finally:
-        pruned_module.KEEP_SLACK, pruned_module.PRICE_CHUNK = default, default_chunk
-        if threads is None:
-            os.environ.pop(parallel.ENV, None)
+        rounds_at_default = rounds
+        assert_valid(instance, pruned)
+        if instance.problem.objective is Objective.COVERAGE:
+            assert score(instance, pruned) == expected
         else:
-            os.environ[parallel.ENV] = threads
+            assert score(instance, pruned)[1] == expected[1]
     return rounds_at_default
 
 
@@ -316,31 +305,8 @@ def test_top_arcs_in_chunks_on_threads_cut_as_the_whole_array(
         dtype=np.int64,
     )
     quota = np.asarray(data.draw(st.lists(st.integers(-1, 9), min_size=7, max_size=7)))
-    saved = (
-        pruned_module._TOP_CHUNK,
-        pruned_module._CUT_CHUNK,
-        pruned_module._ARCS_PER_CELL,
-        os.environ.get(parallel.ENV),
-    )
-    try:
-        pruned_module._TOP_CHUNK, pruned_module._CUT_CHUNK, pruned_module._ARCS_PER_CELL = (
-            chunk,
-            chunk,
-            0,
-        )
-        os.environ[parallel.ENV] = "2"
+    with on_two_threads(pruned_module, _TOP_CHUNK=chunk, _CUT_CHUNK=chunk, _ARCS_PER_CELL=0):
         kept = top_arcs(node_array, scores, quota)
-    finally:
-        (
-            pruned_module._TOP_CHUNK,
-            pruned_module._CUT_CHUNK,
-            pruned_module._ARCS_PER_CELL,
-            threads,
-        ) = saved
-        if threads is None:
-            os.environ.pop(parallel.ENV, None)
-        else:
-            os.environ[parallel.ENV] = threads
     np.testing.assert_array_equal(kept, _top_arcs_whole(node_array, scores, quota))
 
 

@@ -10,13 +10,10 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solvers import parallel
 from solvers import stable as stable_module
 from solvers.fair import solve_fair
 from solvers.problem import IntArray, Objective
@@ -29,6 +26,7 @@ from tests.solvers.strategies import (
     random_instances,
     tiny_instances,
 )
+from tests.threads import on_two_threads
 
 EXAMPLES = settings(DETERMINISTIC, max_examples=150)
 
@@ -86,17 +84,8 @@ def test_blocking_pairs_follow_the_definition(instance: Instance, data: st.DataO
     expected = blocking_by_definition(instance, chosen)
     assert set(found.tolist()) == expected
     # The same, a few arcs at a time on two threads, in arc order.
-    chunk, threads = stable_module.BLOCKING_CHUNK, os.environ.get(parallel.ENV)
-    try:
-        stable_module.BLOCKING_CHUNK = data.draw(st.integers(1, 4))
-        os.environ[parallel.ENV] = "2"
+    with on_two_threads(stable_module, BLOCKING_CHUNK=data.draw(st.integers(1, 4))):
         chunked = blocking_pairs(instance.problem, chosen)
-    finally:
-        stable_module.BLOCKING_CHUNK = chunk
-        if threads is None:
-            os.environ.pop(parallel.ENV, None)
-        else:
-            os.environ[parallel.ENV] = threads
     assert chunked.tolist() == sorted(expected)
 
 
