@@ -26,6 +26,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import sys
+from pathlib import Path
 
 #: ``mallopt`` parameter numbers of the trim and mmap thresholds in glibc's ``malloc.h``.
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
@@ -61,3 +62,83 @@ def return_freed_arrays() -> bool:
     _done = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
     _done = bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)) and _done
     return _done
+
+
+# --- Will the candidate pairs fit? ----------------------------------------------------
+
+#: Bytes every candidate pair certainly takes while its track is solved: the graph's two
+#: ends and score (8 bytes each) and the problem's weight (8). A run needs more than this
+#: (scratch, the solver's subsets): about 69 bytes a pair at 131 M pairs
+#: (``benchmarks/RESULTS.md``), so a track refused on this figure could not have fitted.
+PAIR_BYTES_AT_LEAST = 32
+#: What a run took per candidate pair at scale, for the message (40,000 x 8,000: 9.05 GB
+#: at 131 M pairs, ``benchmarks/RESULTS.md``).
+PAIR_BYTES_MEASURED = 69
+
+#: Linux's view of memory the process can still take without swapping...
+_MEMINFO = Path("/proc/meminfo")
+#: ...and a container's limit and use (cgroup v2; v1 below).
+_CGROUP_LIMITS = (
+    (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory.current")),
+    (
+        Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),
+        Path("/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    ),
+)
+
+
+class TooLargeError(Exception):
+    """A track's candidate pairs cannot fit in the memory available."""
+
+    def __init__(self, pairs: int, available: int, *, estimated: bool) -> None:
+        self.pairs = pairs
+        self.available = available
+        self.estimated = estimated
+        super().__init__(
+            f"{'about ' if estimated else ''}{pairs:,} candidate pairs need at least "
+            f"{gigabytes(pairs * PAIR_BYTES_AT_LEAST)} of memory; {gigabytes(available)} "
+            "is available"
+        )
+
+
+def gigabytes(n_bytes: int) -> str:
+    """A size as people read it: GB with one decimal, MB below a GB."""
+    return f"{n_bytes / 1e9:,.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:,.1f} MB"
+
+
+def _number(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdecimal() else None  # cgroup v2 writes "max": no limit
+
+
+def available_bytes() -> int | None:
+    """Memory this process can still take: the kernel's MemAvailable, less where a
+    container's limit leaves less; None where neither can be read (not Linux)."""
+    found: list[int] = []
+    try:
+        for line in _MEMINFO.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                found.append(int(line.split()[1]) * 1024)
+                break
+    except (OSError, ValueError, IndexError):
+        pass
+    for limit_path, usage_path in _CGROUP_LIMITS:
+        limit, usage = _number(limit_path), _number(usage_path)
+        if limit is not None and usage is not None and limit < 1 << 60:  # v1: no limit
+            found.append(max(0, limit - usage))
+    return min(found) if found else None
+
+
+def check_pairs_fit(pairs: int, available: int | None, *, estimated: bool = False) -> None:
+    """Raise ``TooLargeError`` when ``pairs`` candidate pairs certainly cannot fit in
+    ``available`` bytes (``available_bytes``; None: unknown, nothing is checked): a
+    refusal in seconds, where the run would otherwise fill memory for minutes and be
+    killed by the system with no word of why.
+
+    An estimate a few percent high cannot refuse a run that fits: runs take about twice
+    ``PAIR_BYTES_AT_LEAST`` per pair."""
+    if available is not None and pairs * PAIR_BYTES_AT_LEAST > available:
+        raise TooLargeError(pairs, available, estimated=estimated)

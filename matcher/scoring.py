@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 from matcher.config import ProgramConfig
 from matcher.intake.normalize import key
+from matcher.memory import PAIR_BYTES_AT_LEAST, available_bytes, check_pairs_fit
 from matcher.models import MeetingFormat, Participant
 from solvers import parallel
 
@@ -36,6 +37,11 @@ BLOCK_PAIRS = 2_000_000
 #: Problems with at most this many pairs keep every row's masks and components from
 #: ``candidates`` (about 8 MB) so the diagnosis does not score its rows again.
 KEEP_WHOLE_BELOW = 250_000
+#: Rows scored to estimate a large track's candidate pairs before any whole pass...
+SAMPLE_ROWS = 2048
+#: ...in this many runs of rows spread over the survey (surveys are often ordered by
+#: team, place or sign-up date, which the rules follow).
+SAMPLE_RUNS = 32
 #: Cells ``cell_scores`` sums at once (float64 scratch of 2 MiB, below the mmap threshold).
 _CELL_CHUNK = 1 << 18
 
@@ -370,6 +376,14 @@ class _Tables:
         )  # fmt: skip
 
 
+def _allowed(masks: dict[str, Bool]) -> Bool:
+    """Pairs no rule forbids."""
+    forbidden = np.zeros(masks["same_person"].shape, dtype=bool)
+    for mask in masks.values():
+        forbidden |= mask
+    return ~forbidden
+
+
 def _join(blocks: list[npt.NDArray[_T]], empty: npt.NDArray[_T]) -> npt.NDArray[_T]:
     """Concatenate and release the blocks at once, so the graph is never held twice over."""
     if not blocks:
@@ -665,6 +679,31 @@ class Scorer:
         half = np.asarray(score, dtype=np.float64) / 2
         return half + 0.5 * asked, half + 0.5 * asked_back
 
+    def estimated_pairs(self, top_k: int | None = None) -> int:
+        """The candidate pairs ``candidates(top_k)`` would keep, estimated from at most
+        ``SAMPLE_ROWS`` rows (a few percent of a track too large to score whole); exact
+        when those are every row."""
+        n_left, n_right = self.left.size, self.right.size
+        if n_left == 0:
+            return 0
+        per_run = max(1, min(SAMPLE_ROWS // SAMPLE_RUNS, BLOCK_PAIRS // max(n_right, 1)))
+        if n_left <= SAMPLE_RUNS * per_run:
+            runs = parallel.chunks(n_left, per_run)  # every row: the exact count
+        else:  # runs that never overlap, the last ending at the last row
+            firsts = np.linspace(0, n_left - per_run, SAMPLE_RUNS).astype(np.int64).tolist()
+            runs = [slice(first, first + per_run) for first in firsts]
+        kept = seen = 0
+        for rows in runs:
+            masks = self.rules(rows)
+            if self.minimum_forbids:
+                masks["min_score"] = self.min_score_rule(self.components(rows))[1]
+            per_row = np.count_nonzero(_allowed(masks), axis=1)
+            if top_k is not None:
+                per_row = np.minimum(per_row, top_k)
+            kept += int(per_row.sum())
+            seen += rows.stop - rows.start
+        return round(kept * n_left / seen)
+
     def candidates(self, top_k: int | None = None) -> CandidateGraph:
         """Score every pair block by block and keep those that pass every hard rule.
 
@@ -680,12 +719,11 @@ class Scorer:
         blocks = parallel.chunks(n_left, block)
         keep_whole = n_left * n_right <= KEEP_WHOLE_BELOW  # small: kept for the diagnosis
         rules_decide = top_k is None and not self.minimum_forbids
-
-        def allowed(masks: dict[str, Bool]) -> Bool:
-            forbidden = np.zeros(masks["same_person"].shape, dtype=bool)
-            for mask in masks.values():
-                forbidden |= mask
-            return ~forbidden
+        # A track too large for the memory left is refused before any whole pass: from a
+        # sample of rows, only when every pair kept could not fit; then from the count.
+        available = available_bytes()
+        if available is not None and n_left * n_right * PAIR_BYTES_AT_LEAST > available:
+            check_pairs_fit(self.estimated_pairs(top_k), available, estimated=True)
 
         # Blocks run on up to ``parallel.threads()`` threads, each with its own buffer
         # for the block's values (fresh pages for each block's 40 MB cost page faults:
@@ -702,9 +740,10 @@ class Scorer:
 
         if rules_decide:
             counted = parallel.map_blocks(
-                lambda rows: int(np.count_nonzero(allowed(self.rules(rows)))), blocks
+                lambda rows: int(np.count_nonzero(_allowed(self.rules(rows)))), blocks
             )
             starts = np.concatenate([[0], np.cumsum(counted, dtype=np.int64)]).tolist()
+            check_pairs_fit(starts[-1], available)
             left = np.empty(starts[-1], dtype=np.int64)
             right = np.empty(starts[-1], dtype=np.int64)
             score = np.empty(starts[-1], dtype=np.float64)
@@ -724,7 +763,7 @@ class Scorer:
                 if name in masks:
                     removed_left[rows, r] = np.count_nonzero(masks[name], axis=1)
                     by_right[:, r] = np.count_nonzero(masks[name], axis=0)
-            keep = allowed(masks)
+            keep = _allowed(masks)
             if top_k is not None and top_k < n_right:
                 # Keep each row's top_k allowed pairs (memory then follows n x top_k).
                 ranked = np.where(keep, totals, -np.inf)

@@ -48,15 +48,18 @@ from matcher.explain import (
 )
 from matcher.intake.normalize import key
 from matcher.intake.reader import InputError
+from matcher.memory import PAIR_BYTES_MEASURED, TooLargeError, gigabytes
 from matcher.models import (
     Alternate,
     Circle,
     Cohort,
     Fix,
+    Issue,
     Member,
     PairResult,
     Participant,
     Role,
+    Severity,
     SolverReport,
     TopicBalance,
     TrackSummary,
@@ -506,6 +509,21 @@ def _peers_keeping(
     return _keep_previous(problem.arc_weight, prefer, budget, solve, keep_most)
 
 
+def _candidates(scorer: Scorer, track: str, sides: str, top_k: int | None = None) -> CandidateGraph:
+    """``scorer.candidates``; a track too large for the memory left is bad input, said
+    with what would make it fit."""
+    try:
+        return scorer.candidates(top_k)
+    except TooLargeError as exc:
+        typical = gigabytes(exc.pairs * PAIR_BYTES_MEASURED)
+        raise InputError([Issue(
+            severity=Severity.ERROR, file=f"{track} track", value=sides,
+            message=f"{exc} (a run this size takes about {typical}): nothing was matched. "
+            "To fit, keep fewer candidate pairs: a minimum score ([rules] min_score), a "
+            "stricter rule ([rules]), or one run per location or department",
+        )]) from None  # fmt: skip
+
+
 def _pin_error(pin: Pin, text: str) -> InputError:
     return InputError([pin.where.model_copy(update={"value": f"{pin.a} - {pin.b}",
                                                     "message": f"pin: {text}"})])  # fmt: skip
@@ -625,7 +643,9 @@ def bipartite_track(
         return None
     with stages("score", f"{track}: {len(askers)} x {len(offerers)}"):
         scorer = budget.scorer(track, askers, offerers, config)
-        graph = scorer.candidates()
+        _, offer_noun, ask_noun, _ = NOUNS[track]
+        sides = f"{len(askers):,} {ask_noun} x {len(offerers):,} {offer_noun}"
+        graph = _candidates(scorer, track, sides)
 
     pins = _pins_here(track, budget, askers, offerers)
     budget.release_previous(track)
@@ -921,7 +941,10 @@ def peer_track(
     with stages("score", f"peer: {len(pool)} people"):
         scorer = budget.scorer("peer", pool, pool, config, symmetric=True)
         graph = _with_previous_peers(
-            scorer.candidates(top_k=settings.candidates_per_person), scorer, pool, budget
+            _candidates(scorer, "peer", f"{len(pool):,} people", settings.candidates_per_person),
+            scorer,
+            pool,
+            budget,
         )
         # Each unordered pair once, from whichever direction kept it.
         low = np.minimum(graph.left, graph.right)

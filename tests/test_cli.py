@@ -349,3 +349,36 @@ def test_sample_beyond_the_single_initial_names_ends(tmp_path: Path) -> None:
     mail_column = next(c for c in table[0] if "mail" in c.lower())
     people = {r[mail_column]: r[name_column] for r in table}  # resubmissions share an id
     assert len(set(people.values())) == len(people)
+
+
+def test_a_track_too_large_for_the_memory_left_is_refused_saying_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refused with the pairs, the memory and what would make it fit, not killed by the
+    system halfway: nothing is written."""
+    from matcher import scoring
+
+    out = tmp_path / "results"
+    monkeypatch.setattr(scoring, "available_bytes", lambda: 100_000)
+    result = runner.invoke(app, ["run", SURVEY, "-c", CONFIG, "-o", str(out)])
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[-2]
+    assert first.startswith(
+        "error: mentoring track: value '234 mentees x 90 mentors': about 11,372 candidate "
+        "pairs need at least 0.4 MB of memory; 0.1 MB is available"
+    ), first
+    assert "a minimum score ([rules] min_score)" in first
+    assert result.stderr.splitlines()[-1] == "1 error(s): nothing written."
+    assert not out.exists()
+    # The peer track (each person's best peers) is checked the same way.
+    mentoring_off = tmp_path / "peers.toml"
+    mentoring_off.write_text(
+        Path(CONFIG).read_text(encoding="utf-8")
+        + "\n[tracks.mentoring]\nenabled = false\n[tracks.reverse]\nenabled = false\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(scoring, "available_bytes", lambda: 1_000)
+    result = runner.invoke(app, ["run", SURVEY, "-c", str(mentoring_off), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "error: peer track: value '" in result.stderr
+    assert not out.exists()

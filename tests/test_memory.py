@@ -1,4 +1,5 @@
-"""Freed arrays go back to the system once ``return_freed_arrays`` has run."""
+"""Freed arrays go back to the system once ``return_freed_arrays`` has run, and a track
+that cannot fit in the memory available is refused."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from matcher import memory
 from matcher.memory import TRIM_THRESHOLD, return_freed_arrays
 
 # Each script below runs in a fresh process after this start ("fixed": the thresholds
@@ -90,3 +92,52 @@ def test_the_heap_keeps_a_few_freed_mib_for_the_next_arrays_and_no_more() -> Non
     grown, kept = _grown_and_kept(_HEAP, "fixed", "60")
     assert grown >= 55
     assert kept <= (TRIM_THRESHOLD >> 20) + 2
+
+
+# --- Will the candidate pairs fit? ----------------------------------------------------
+
+
+def _system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]) -> None:
+    """A fake /proc/meminfo and cgroup files (v2: max, current; v1: limit, usage)."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    monkeypatch.setattr(memory, "_MEMINFO", tmp_path / "meminfo")
+    monkeypatch.setattr(memory, "_CGROUP_LIMITS", (
+        (tmp_path / "max", tmp_path / "current"), (tmp_path / "limit", tmp_path / "usage"),
+    ))  # fmt: skip
+
+
+_MEMINFO = "MemTotal:  16000000 kB\nMemFree:  1000000 kB\nMemAvailable:  8000000 kB\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"meminfo": _MEMINFO}, 8_192_000_000),
+        ({"meminfo": _MEMINFO, "max": "4000000000\n", "current": "1000000000\n"}, 3_000_000_000),
+        ({"meminfo": _MEMINFO, "max": "max\n", "current": "1000000000\n"}, 8_192_000_000),
+        ({"meminfo": _MEMINFO, "limit": "9223372036854771712", "usage": "5"}, 8_192_000_000),
+        ({"meminfo": _MEMINFO, "limit": "2000000000", "usage": "500000000"}, 1_500_000_000),
+        ({"meminfo": _MEMINFO, "max": "1000", "current": "4000"}, 0),
+        ({"max": "4000000000", "current": "1000000000"}, 3_000_000_000),
+        ({"meminfo": "MemTotal: 1 kB\n"}, None),
+        ({}, None),
+    ],
+)
+def test_available_memory_is_the_least_of_the_kernels_and_the_containers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], expected: int | None
+) -> None:
+    _system(tmp_path, monkeypatch, files)
+    assert memory.available_bytes() == expected
+
+
+def test_pairs_are_refused_only_past_the_memory_they_certainly_take() -> None:
+    at_least = memory.PAIR_BYTES_AT_LEAST
+    memory.check_pairs_fit(100, 100 * at_least)
+    memory.check_pairs_fit(10**12, None)  # unknown: nothing checked
+    with pytest.raises(memory.TooLargeError) as refused:
+        memory.check_pairs_fit(101, 100 * at_least)
+    assert (refused.value.pairs, refused.value.available) == (101, 100 * at_least)
+    with pytest.raises(memory.TooLargeError, match=r"^about 813,582,959 candidate pairs need "
+                       r"at least 26\.0 GB of memory; 23\.6 GB is available$"):  # fmt: skip
+        memory.check_pairs_fit(813_582_959, 23_600_000_000, estimated=True)

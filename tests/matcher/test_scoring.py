@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher import ProgramConfig, scoring
+from matcher import ProgramConfig, memory, scoring
 from matcher.models import Expertise, MeetingFormat, Participant, Role
 from matcher.scoring import COMPONENTS, NEUTRAL, RULES, Scorer, goal_weights
 from solvers import parallel
@@ -307,3 +307,76 @@ def test_an_empty_side_gives_an_empty_graph(n_mentees: int, n_mentors: int) -> N
     graph = Scorer(mentees, mentors, ProgramConfig()).candidates()
     assert graph.n_arcs == 0
     assert graph.removed_left.shape == (n_mentees, len(RULES))
+
+
+def _random_sides(n_mentees: int, n_mentors: int) -> tuple[list[Participant], list[Participant]]:
+    rng = np.random.default_rng(3)
+
+    def person(k: int, role: Role, low: int, high: int) -> Participant:
+        return Participant(
+            id=f"{role.value}{k}", name="P", roles=(role,),
+            seniority=int(rng.integers(low, high)), utc_offset=float(rng.integers(-5, 9)),
+        )  # fmt: skip
+
+    return (
+        [person(k, Role.MENTEE, 1, 4) for k in range(n_mentees)],
+        [person(k, Role.MENTOR, 2, 6) for k in range(n_mentors)],
+    )
+
+
+@pytest.mark.parametrize(("rules", "top_k"), [({}, None), ({"min_score": 45}, None), ({}, 4)])
+def test_the_estimate_is_the_count_when_every_row_is_sampled(
+    monkeypatch: pytest.MonkeyPatch, rules: dict[str, int], top_k: int | None
+) -> None:
+    mentees, mentors = _random_sides(40, 9)
+    scorer = Scorer(mentees, mentors, ProgramConfig.model_validate({"rules": rules}))
+    monkeypatch.setattr(scoring, "BLOCK_PAIRS", 20)  # runs of two rows: 20 runs
+    assert scorer.estimated_pairs(top_k) == scorer.candidates(top_k).n_arcs
+
+
+def test_the_estimate_from_spread_rows_is_close_on_a_calibrated_population() -> None:
+    from benchmarks.population import generate, program_config
+
+    people = generate(3_000, 600, seed=4).participants()
+    mentees = [p for p in people if Role.MENTEE in p.roles]
+    mentors = [p for p in people if Role.MENTOR in p.roles]
+    for rules in ({}, {"min_score": 55}):
+        base = program_config()
+        config = base.model_copy(update={"rules": base.rules.model_copy(update=rules)})
+        scorer = Scorer(mentees, mentors, config)
+        exact = scorer.candidates().n_arcs
+        assert exact > 0
+        # 2,048 of 3,000 rows in 32 runs: not every row, yet within a few percent.
+        assert abs(scorer.estimated_pairs() - exact) < 0.03 * exact, rules
+
+
+def test_a_track_that_cannot_fit_is_refused_before_it_is_scored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mentees, mentors = _random_sides(40, 9)
+    scorer = Scorer(mentees, mentors, ProgramConfig())
+    exact = scorer.candidates().n_arcs
+    at_least = memory.PAIR_BYTES_AT_LEAST
+    # Room for every pair: no sample is scored at all.
+    monkeypatch.setattr(scoring, "available_bytes", lambda: 40 * 9 * at_least)
+    with mock.patch.object(Scorer, "estimated_pairs", side_effect=AssertionError):
+        assert scorer.candidates().n_arcs == exact
+    # Room for the pairs kept, not for every pair: sampled, then counted, and run.
+    monkeypatch.setattr(scoring, "available_bytes", lambda: exact * at_least)
+    assert scorer.candidates().n_arcs == exact
+    # One pair short: the sample (here every row) refuses before any block is scored.
+    monkeypatch.setattr(scoring, "available_bytes", lambda: exact * at_least - 1)
+    with (
+        mock.patch.object(Scorer, "components", side_effect=AssertionError),
+        pytest.raises(memory.TooLargeError) as refused,
+    ):
+        scorer.candidates()
+    assert (refused.value.pairs, refused.value.estimated) == (exact, True)
+    # A sample that missed them: the exact count refuses before the graph is made.
+    with (
+        mock.patch.object(Scorer, "estimated_pairs", return_value=0),
+        mock.patch.object(Scorer, "cell_scores", side_effect=AssertionError),
+        pytest.raises(memory.TooLargeError) as refused,
+    ):
+        scorer.candidates()
+    assert (refused.value.pairs, refused.value.estimated) == (exact, False)
