@@ -8,6 +8,10 @@ and the subset is solved again. When no arc prices negative, the potentials are 
 solution of the full problem, so the subset's optimum is the full problem's optimum: the
 pruning changes the running time, never the answer.
 
+The seed is small on purpose: its potentials are already close to the full problem's, and
+the second solve takes every arc of the graph they price near entering, so a seed too
+small for the answer still gives the right second subset.
+
 One objective serves both goals. Each unit on arc (i, j) costs ``-(bonus + w_ij)`` and a
 free source -> sink bypass lets units stay unassigned. For ``TOTAL`` the bonus is 0. For
 ``COVERAGE`` it exceeds ``SCORE_SCALE`` times the number of backward arcs any augmenting path
@@ -34,14 +38,23 @@ _MCF = min_cost_flow.SimpleMinCostFlow
 BoolArray = npt.NDArray[np.bool_]
 
 #: Seed subset: each left node's ``LEFT_TOP + demand`` heaviest arcs...
-LEFT_TOP = 40
+LEFT_TOP = 15
 #: ...and each right node's ``RIGHT_TOP + 2 * capacity`` heaviest, so that a right node
 #: everyone ranks first still sees the left nodes that need it most (per-left top arcs
 #: alone leave most left nodes competing for the same few right nodes).
-RIGHT_TOP = 250
-#: After the first solve, arcs whose reduced cost exceeds this (a 0.05 score step) leave
-#: the subset until priced back in (10k x 2k: 169,600 of the 812,000 seed arcs stay).
+RIGHT_TOP = 80
+#: From this many arcs up, seeds of ``LARGE_TOPS`` instead. Measured (seconds to the
+#: proof, calibrated populations): (15, 80) against (40, 250) took 1.1 against 1.5 at
+#: 8.3 M arcs, 4.9 against 6.8 at 34 M; at 74 M a third solve (18.2 against 15.1), and at
+#: 131 M (34 against 27.5). Seeds of (10, 60) took a third solve from 18 M arcs.
+LARGE_FROM = 50_000_000
+LARGE_TOPS = (40, 250)
+#: After the first solve, the next takes every arc (of the whole graph) whose reduced
+#: cost is at most this (a 0.05 score step): 10k x 2k, 178,000 of 8.3 M arcs after a
+#: seed of 363,000.
 KEEP_SLACK = SCORE_SCALE // 20
+#: Rounds whose potentials choose the next subset afresh; later rounds only add arcs.
+RESEEDS = 3
 #: Candidate pairs below which ``solve_pruned_flow`` solves them all at once.
 DENSE_BELOW = 200_000
 #: Arcs priced per call (a few chunks per thread: the run's threads share them).
@@ -78,15 +91,24 @@ def solve_pruned_flow(
     return solution
 
 
+def seed_tops(n_arcs: int) -> tuple[int, int]:
+    """``(left_top, right_top)`` of the seed for a graph of ``n_arcs``."""
+    return LARGE_TOPS if n_arcs >= LARGE_FROM else (LEFT_TOP, RIGHT_TOP)
+
+
 def solve_pruned_flow_rounds(
-    problem: AssignmentProblem, *, left_top: int = LEFT_TOP, right_top: int = RIGHT_TOP
+    problem: AssignmentProblem, *, left_top: int | None = None, right_top: int | None = None
 ) -> tuple[Solution, int]:
-    """``solve_pruned_flow`` with tunable seed sizes; also returns how many solves it took.
+    """``solve_pruned_flow`` with tunable seed sizes (default: ``seed_tops``); also
+    returns how many solves it took.
 
     ``left_top <= -max(demand)`` (``right_top <= -2 * max(capacity)``) leaves that side out
     of the seed; tests use tiny or empty seeds to force extra rounds.
     """
     started = time.perf_counter()
+    default_left, default_right = seed_tops(problem.n_arcs)
+    left_top = default_left if left_top is None else left_top
+    right_top = default_right if right_top is None else right_top
     weights = problem.integer_weights()
     demand, capacity = problem.left_demand, problem.right_capacity
     most_units = min(int(demand.sum()), int(capacity.sum()), problem.n_arcs)
@@ -102,32 +124,23 @@ def solve_pruned_flow_rounds(
     in_subset = top_arcs(problem.arc_left, weights, left_top + demand)
     in_subset |= top_arcs(problem.arc_right, weights, right_top + 2 * capacity)
     rounds = 0
-    dropped: BoolArray | None = np.zeros(problem.n_arcs, dtype=bool)
     while True:
         rounds += 1
         subset = np.flatnonzero(in_subset)
         cost = -(bonus + weights[subset])
         used = solve_subset(problem, subset, cost, bonus=bonus)
         potential = potentials(problem, subset, cost, used)
-        violating = _violating_arcs(problem, weights, bonus, potential, in_subset)
+        near = np.empty(problem.n_arcs, dtype=bool) if rounds <= RESEEDS else None
+        violating = _violating_arcs(problem, weights, bonus, potential, in_subset, near)
         if violating.shape[0] == 0:
             break  # The potentials certify the full problem: optimal.
-        if dropped is not None and dropped[violating].any():
-            # An arc dropped earlier is back: stop dropping, so the subset only grows and
-            # the loop ends (at least one new arc per round).
-            in_subset |= dropped
-            dropped = None
-        elif dropped is not None:
-            # The next solve keeps only the arcs these potentials price within KEEP_SLACK
-            # of entering (the solution's arcs price at or below 0): the solve that
-            # follows a few violations is then a fraction of the seed's size. Whatever is
-            # dropped is priced again like every other arc.
-            reduced = potential[problem.arc_left[subset]]
-            reduced -= potential[problem.n_left + problem.arc_right[subset]]
-            reduced += cost
-            far = subset[reduced > KEEP_SLACK]
-            in_subset[far] = False
-            dropped[far] = True
+        if near is not None:
+            # These potentials are close to the full problem's: the next solve takes
+            # every arc they price within KEEP_SLACK of entering, over the whole graph
+            # (violations included; the solution's arcs price at or below 0), and no
+            # other. Whatever is dropped is priced again like every other arc.
+            in_subset = near
+        # After RESEEDS rounds the subset only grows: the loop ends (a new arc a round).
         in_subset[violating] = True
 
     chosen = subset[used]
@@ -340,8 +353,10 @@ def _violating_arcs(
     bonus: int,
     potential: IntArray,
     in_subset: BoolArray,
+    near: BoolArray | None = None,
 ) -> IntArray:
-    """Pruned arcs with a negative reduced cost ``-(bonus + w) + p[i] - p[j]``, the worst.
+    """Pruned arcs with a negative reduced cost ``-(bonus + w) + p[i] - p[j]``, the worst;
+    ``near`` (one per arc) is set where the reduced cost is at most ``KEEP_SLACK``.
 
     Adding every violator after a poor seed can mean most of the graph; each left node
     contributes its ``demand + 1`` most negative and each right node its
@@ -354,6 +369,8 @@ def _violating_arcs(
         reduced = potential[problem.arc_left[arcs]]
         reduced -= potential[n_left + problem.arc_right[arcs]]
         reduced -= bonus + weights[arcs]
+        if near is not None:
+            np.less_equal(reduced, KEEP_SLACK, out=near[arcs])
         found = np.flatnonzero((reduced < 0) & ~in_subset[arcs])
         return found + arcs.start, reduced[found]
 

@@ -75,15 +75,17 @@ def assert_valid(instance: Instance, solution: Solution) -> None:
 
 
 def assert_same_optimum(instance: Instance, left_top: int, right_top: int) -> int:
-    """Pruned and full min-cost flow agree exactly, whether later rounds drop every arc
-    priced above the solution's, none, or those past the default slack, and whether the
-    arcs are priced in one chunk or in many on two threads; returns the number of rounds
-    at the defaults."""
+    """Pruned and full min-cost flow agree exactly, whether the next subsets are the arcs
+    priced at most at the solution's, every arc, or those within the default slack, for
+    one round, none (the seed only grows) or the default rounds, and whether the arcs are
+    priced in one chunk or in many on two threads; returns the number of rounds at the
+    defaults."""
     expected = score(instance, solve_min_cost_flow(instance.problem))
     default, default_chunk = pruned_module.KEEP_SLACK, pruned_module.PRICE_CHUNK
+    reseeds = pruned_module.RESEEDS
     rounds_at_default = 0
-    for slack, chunk in ((0, 3), (10**12, 7), (default, default_chunk)):
-        with on_two_threads(pruned_module, KEEP_SLACK=slack, PRICE_CHUNK=chunk):
+    for slack, chunk, rounds in ((0, 3, 1), (10**12, 7, 0), (default, default_chunk, reseeds)):
+        with on_two_threads(pruned_module, KEEP_SLACK=slack, PRICE_CHUNK=chunk, RESEEDS=rounds):
             pruned, rounds = solve_pruned_flow_rounds(
                 instance.problem, left_top=left_top, right_top=right_top
             )
