@@ -540,8 +540,11 @@ class _Reach:
 _PLACES_FIRST = ("coverage", "fair")
 
 
-def _reach(solved: SolvedTrack, by_side: _ArcsBySide | None = None) -> _Reach | None:
-    """None when the base is not a proven maximum flow (then variations are re-solved)."""
+def _reach(
+    solved: SolvedTrack, by_side: _ArcsBySide | None = None, stop: threading.Event | None = None
+) -> _Reach | None:
+    """None when the base is not a proven maximum flow (then variations are re-solved).
+    ``stop`` (``solvers.parallel.stopping``) ends it between its searches."""
     p, chosen = solved.problem, solved.solution.chosen_arcs
     # Readings equal re-solves only where the track's goal fills the most places first
     # (coverage, fair): total and people may leave a place empty, stable is no optimum.
@@ -558,7 +561,9 @@ def _reach(solved: SolvedTrack, by_side: _ArcsBySide | None = None) -> _Reach | 
     room_left = np.bincount(p.arc_left[chosen], minlength=n_left) < p.left_demand
     room_right = np.bincount(p.arc_right[chosen], minlength=n_right) < p.right_capacity
     # Residual arcs: source -> asker with room, asker -> offerer unused, offerer -> asker used.
+    parallel.check(stop)
     pred = _search(by_side, used, np.flatnonzero(room_left), forward=True)
+    parallel.check(stop)
     offer_nodes = n_left + np.arange(n_right)
     reached = pred[offer_nodes] >= 0
     if (reached & room_right).any():
@@ -589,6 +594,7 @@ def _reach(solved: SolvedTrack, by_side: _ArcsBySide | None = None) -> _Reach | 
     direct = best_key > lowest
     start[direct] = n_left - best_key[direct] % width
     # Who reaches the sink: search the reversed residual graph from the sink's side.
+    parallel.check(stop)
     back_pred = _search(by_side, used, n_left + np.flatnonzero(room_right), forward=False)
     return _Reach(start=start, to_sink=back_pred[offer_nodes] >= 0)
 
@@ -1018,6 +1024,27 @@ def _interleave(*lists: list[_Variation]) -> Iterator[_Variation]:
         yield from items[shortest:]
 
 
+@dataclass(frozen=True)
+class FixBasis:
+    """What ``find_fixes`` reads off the base assignment alone, before the near misses:
+    the arcs grouped by side, and the residual graph's reach."""
+
+    by_side: _ArcsBySide
+    reach: _Reach | None
+
+
+def fix_basis(solved: SolvedTrack, stop: threading.Event | None = None) -> FixBasis | None:
+    """``find_fixes``'s first half, which needs no near misses (so it can run beside
+    them); None when the track looks for no fixes."""
+    parallel.check(stop)
+    if solved.config.diagnosis.max_variations == 0 or solved.grouped is not None:
+        return None  # per-kind (grouped) demand: a single +1 has no one meaning
+    if not (solved.got_left(solved.solution) < solved.problem.left_demand).any():
+        return None
+    by_side = _ArcsBySide(solved.problem)
+    return FixBasis(by_side, _reach(solved, by_side, stop))
+
+
 def find_fixes(
     solved: SolvedTrack, misses: NearMisses, stop: threading.Event | None = None
 ) -> list[Fix]:
@@ -1031,17 +1058,24 @@ def find_fixes(
     ``diagnosis.max_variations`` max flows or re-solves of this track, and as many fixes
     listed. ``stop`` (``solvers.parallel.stopping``) ends it between variations.
     """
+    return fixes_from(solved, misses, fix_basis(solved, stop), stop)
+
+
+def fixes_from(
+    solved: SolvedTrack,
+    misses: NearMisses,
+    basis: FixBasis | None,
+    stop: threading.Event | None = None,
+) -> list[Fix]:
+    """``find_fixes`` on a ``fix_basis`` made already (beside the near misses)."""
     parallel.check(stop)
-    limit = solved.config.diagnosis.max_variations
-    if limit == 0 or solved.grouped is not None:
-        return []  # per-kind (grouped) demand: a single +1 has no one meaning
-    base = solved.got_left(solved.solution)
-    if not (base < solved.problem.left_demand).any():
+    if basis is None:
         return []
+    limit = solved.config.diagnosis.max_variations
+    base = solved.got_left(solved.solution)
     fixes: list[tuple[int, int, Fix]] = []
     resolved = 0
-    by_side = _ArcsBySide(solved.problem)
-    reach = _reach(solved, by_side)
+    by_side, reach = basis.by_side, basis.reach
     for order, variation in enumerate(_variations(solved, misses, reach)):
         parallel.check(stop)
         if variation.added is not None and reach is not None:

@@ -27,7 +27,8 @@ from matcher.diagnose import (
     SolvedTrack,
     alternates,
     best_below_minimum,
-    find_fixes,
+    fix_basis,
+    fixes_from,
     near_misses,
     pair_score,
     rankings,
@@ -701,7 +702,8 @@ def bipartite_track(
         # graph: near misses, then the fixes built on them, run on a second thread
         # (solvers.parallel) while the pairs and the people left short are explained.
         misses_of = Pending(lambda: near_misses(scorer, short, stop))
-        fixes_of = Pending(lambda: find_fixes(solved, misses_of.result(), stop))
+        basis_of = Pending(lambda: fix_basis(solved, stop))
+        fixes_of = Pending(lambda: fixes_from(solved, misses_of.result(), basis_of.result(), stop))
         n_alt = config.diagnosis.alternates
         # One shortlist per side holds each person's alternates (past their own pairs)
         # and the partners their reason names, so the arcs are narrowed once per side.

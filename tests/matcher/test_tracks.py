@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher import ProgramConfig, match, run, tracks
-from matcher.diagnose import NearMisses
+from matcher.diagnose import NearMisses, SolvedTrack
 from matcher.intake import Survey
 from matcher.models import Participant, Role
 from matcher.scoring import Scorer
@@ -181,12 +181,26 @@ def test_circles_follow_their_rules(
 def test_a_failed_explanation_stops_the_diagnosis_threads(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """When explaining a track raises, its near misses end at their next block and the
-    fixes never start: no thread runs on, unread, beside what the process does next."""
+    """When explaining a track raises, its near misses end at their next block, the
+    residual search at its next step, and the fixes never start: no thread runs on,
+    unread, beside what the process does next."""
     monkeypatch.setenv(parallel.ENV, "2")
     seen: dict[str, object] = {}
     ended = threading.Event()
+    basis_ended = threading.Event()
     real_near_misses = tracks.near_misses
+    real_fix_basis = tracks.fix_basis
+
+    def slow_fix_basis(solved: SolvedTrack, stop: threading.Event | None = None) -> object:
+        try:
+            assert stop is not None
+            stop.wait(30)
+            return real_fix_basis(solved, stop)
+        except BaseException as exc:
+            seen["basis raised"] = exc
+            raise
+        finally:
+            basis_ended.set()
 
     def slow_near_misses(
         scorer: Scorer, rows: npt.NDArray[np.int64], stop: threading.Event | None = None
@@ -211,10 +225,13 @@ def test_a_failed_explanation_stops_the_diagnosis_threads(
 
     monkeypatch.setattr(tracks, "near_misses", slow_near_misses)
     monkeypatch.setattr(tracks, "shortlist", broken_shortlist)
-    monkeypatch.setattr(tracks, "find_fixes", fixes)
+    monkeypatch.setattr(tracks, "fix_basis", slow_fix_basis)
+    monkeypatch.setattr(tracks, "fixes_from", fixes)
     config = ProgramConfig.load(DATA / "sample_program.toml")
     with pytest.raises(RuntimeError, match="explaining failed"):
         run([DATA / "sample_survey.csv"], config)
     assert ended.wait(10)
+    assert basis_ended.wait(10)
     assert isinstance(seen["raised"], parallel.AbandonedError)
+    assert isinstance(seen["basis raised"], parallel.AbandonedError)
     assert "fixes" not in seen
