@@ -792,10 +792,10 @@ def _blocking(solved: SolvedTrack) -> int:
     )
 
 
-def _best_arcs(
+def _best_partners(
     ends: Ints, others: Ints, score: Floats, wanted: Bool, n: int, within: Ints | None = None
 ) -> dict[int, list[int]]:
-    """Per person with ``wanted[person]``: the arcs of their ``n`` best candidates (ties
+    """Per person with ``wanted[person]``: their ``n`` best candidates, best first (ties
     to the partner listed first); ``within``: a ``shortlist`` holding them."""
     if not wanted[ends].any():
         return {}
@@ -803,8 +803,8 @@ def _best_arcs(
     quota = np.where(wanted, n, 0)[: int(ends.max()) + 1]
     top = top_per_person(ends, others, score, order, quota, within=within)
     out: dict[int, list[int]] = {}
-    for arc in top.tolist():
-        out.setdefault(int(ends[arc]), []).append(arc)
+    for person, partner in zip(ends[top].tolist(), others[top].tolist(), strict=True):
+        out.setdefault(person, []).append(partner)
     return out
 
 
@@ -843,53 +843,61 @@ def _unmatched(
     open_right = np.bincount(graph.right[(room_left > 0)[graph.left]], minlength=graph.n_right)
     below_count, below_best, below_who = best_below_minimum(misses, graph.n_left)
     # Who fills each place: named in the reasons of the people left out.
+    asker_names = [p.name for p in askers]
+    offerer_names = [p.name for p in offerers]
     mentees_of: dict[int, list[str]] = {}
     mentors_of: dict[int, list[str]] = {}
-    for arc in chosen[np.argsort(-graph.score[chosen], kind="stable")].tolist():
-        mentees_of.setdefault(int(graph.right[arc]), []).append(askers[graph.left[arc]].name)
-        mentors_of.setdefault(int(graph.left[arc]), []).append(offerers[graph.right[arc]].name)
+    by_score = chosen[np.argsort(-graph.score[chosen], kind="stable")]
+    for i, j in zip(graph.left[by_score].tolist(), graph.right[by_score].tolist(), strict=True):
+        mentees_of.setdefault(j, []).append(asker_names[i])
+        mentors_of.setdefault(i, []).append(offerer_names[j])
     short_left = (got_left < wanted) & (room_left > 0)
     short_right = (got_right == 0) & (offered > 0) & (problem.right_capacity > 0)
-    best_left = _best_arcs(
+    best_left = _best_partners(
         graph.left, graph.right, graph.score, short_left, NAMES_SHOWN, shortlists[0]
     )
-    best_right = _best_arcs(
+    best_right = _best_partners(
         graph.right, graph.left, graph.score, short_right, NAMES_SHOWN, shortlists[1]
     )
+    # Python values for the loops over people (numpy scalars cost more to read and print).
+    offered_of = offered.tolist()
+    no_place = [_no_place(n) for n in offered_of]
+    got_l, wanted_l, room_l = got_left.tolist(), wanted.tolist(), room_left.tolist()
+    eligible_l, open_l = eligible_left.tolist(), open_left.tolist()
+    below_l, below_best_l, below_who_l = (a.tolist() for a in (below_count, below_best, below_who))
 
     unmatched: list[Unmatched] = []
     reasons: dict[str, int] = {}
     for i, person in enumerate(askers):
-        if got_left[i] >= wanted[i]:
+        if got_l[i] >= wanted_l[i]:
             continue
-        if room_left[i] <= 0:  # the demand itself was cut by commitments
+        if room_l[i] <= 0:  # the demand itself was cut by commitments
             category = "commitment limit reached"
             text = (
-                f"matched {int(got_left[i])} of {int(wanted[i])} requested: "
+                f"matched {got_l[i]} of {wanted_l[i]} requested: "
                 "commitment limit reached in this or an earlier track"
             )
         else:
             holders = [
-                f"{offerers[graph.right[a]].name} ({verb} "
-                f"{name_list(mentees_of[int(graph.right[a])])})"
-                if int(graph.right[a]) in mentees_of
-                else f"{offerers[graph.right[a]].name} ({_no_place(int(offered[graph.right[a]]))})"
-                for a in best_left.get(i, [])
+                f"{offerer_names[j]} ({verb} {name_list(mentees_of[j])})"
+                if j in mentees_of
+                else f"{offerer_names[j]} ({no_place[j]})"
+                for j in best_left.get(i, [])
             ]
-            who = int(below_who[i])
+            who = below_who_l[i]
             category, text = unmatched_reason(
                 partner=partner, partners=partners, taken=("is full", "are full"),
-                wanted=int(wanted[i]), got=int(got_left[i]), eligible=int(eligible_left[i]),
-                eligible_with_room=int(open_left[i]), removed=graph.removed_left[i],
+                wanted=wanted_l[i], got=got_l[i], eligible=eligible_l[i],
+                eligible_with_room=open_l[i], removed=graph.removed_left[i],
                 n_other=graph.n_right, holders=holders,
-                below_minimum=(int(below_count[i]), 100 * float(below_best[i]),
-                               offerers[who].name) if who >= 0 else None,
+                below_minimum=(below_l[i], 100 * below_best_l[i], offerer_names[who])
+                if who >= 0 else None,
                 min_score=solved.config.rules.min_score,
             )  # fmt: skip
         if solved.grouped is not None and category.endswith("placed elsewhere"):
             category = "kinds asked for are full"
             text = (
-                f"matched {int(got_left[i])} of {int(wanted[i])} requested: the eligible "
+                f"matched {got_l[i]} of {wanted_l[i]} requested: the eligible "
                 f"{partners} with places left are not of the kinds asked for, or have no "
                 "place left for this kind of mentee"
             )
@@ -902,10 +910,10 @@ def _unmatched(
             text = "commitment limit reached in this or an earlier track"
         else:
             holders = [
-                f"{askers[graph.left[a]].name} (with {name_list(mentors_of[int(graph.left[a])])})"
-                if int(graph.left[a]) in mentors_of
-                else f"{askers[graph.left[a]].name} (commitments used up)"
-                for a in best_right.get(j, [])
+                f"{asker_names[i]} (with {name_list(mentors_of[i])})"
+                if i in mentors_of
+                else f"{asker_names[i]} (commitments used up)"
+                for i in best_right.get(j, [])
             ]
             _, text = unmatched_reason(
                 partner=askers_noun[:-1], partners=askers_noun,
@@ -1010,7 +1018,7 @@ def peer_track(
         alone = np.array([p.id not in paired for p in pool], dtype=bool)
         misses = near_misses(scorer, np.flatnonzero(alone & (degree == 0)))
         below_count, below_best, below_who = best_below_minimum(misses, len(pool))
-        best = _best_arcs(ends, others, both_scores, alone, NAMES_SHOWN)
+        best = _best_partners(ends, others, both_scores, alone, NAMES_SHOWN)
         unmatched: list[Unmatched] = []
         reasons: dict[str, int] = {}
         for k, person in enumerate(pool):
@@ -1029,9 +1037,9 @@ def peer_track(
             else:
                 category = "eligible peers all taken"
                 holders = [
-                    f"{pool[others[a]].name} (with {pool[partner_of[int(others[a])]].name})"
-                    for a in best.get(k, [])
-                    if int(others[a]) in partner_of
+                    f"{pool[other].name} (with {pool[partner_of[other]].name})"
+                    for other in best.get(k, [])
+                    if other in partner_of
                 ]
                 text = (
                     f"all {int(degree[k])} candidate peers were paired with others"
