@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from benchmarks.stage_worker import STAGES
+from matcher.memory import PAIR_BYTES_AT_LEAST
 
 if TYPE_CHECKING:
     from benchmarks.run import Bench
@@ -453,7 +454,11 @@ def _beyond(bench: Bench) -> list[str]:
         "small (`pruned_flow` solves each mentee's top 40 and each mentor's top 250, about "
         f"{(40 * BIG[0] + 250 * BIG[1]) / 1e6:.0f} M arcs at that size, and prices every "
         "other pair, a vectorised pass, to prove the optimum); what does not scale yet is "
-        "keeping every pair. The next step is to score block by block without "
+        "keeping every pair. Such a track is refused before it is scored, with the pairs, the "
+        "memory and what would make it fit (every pair certainly takes "
+        f"{PAIR_BYTES_AT_LEAST} bytes: {big_pairs * PAIR_BYTES_AT_LEAST / 1e9:,.0f} GB "
+        "there), instead of filling memory until the system kills it. The next step is to "
+        "score block by block without "
         "keeping the pairs (keep only each block's top pairs, recompute a block to price it "
         "against the duals, and the same for explanations and near misses), so memory follows "
         "the pruned arcs and scoring and pricing become two passes over blocks of mentees.",
