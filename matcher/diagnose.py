@@ -639,7 +639,7 @@ def _search(by_side: _ArcsBySide, used: Bool, first: Ints, *, forward: bool) -> 
         bounds = np.searchsorted(np.cumsum(sizes), np.arange(1, 1 + int(sizes.sum()) //
                                  SEARCH_CHUNK) * SEARCH_CHUNK)  # fmt: skip
         for chunk in np.split(np.arange(rows.shape[0]), bounds):
-            arcs = order[_rows_of(ptr, rows[chunk])]
+            arcs = _in_order(order, _rows_of(ptr, rows[chunk]))
             arcs = arcs[used[arcs] == wanted_used]
             heads = ends[1 - side][arcs] + head_offset
             new = ~seen[heads]
@@ -730,6 +730,11 @@ def _augmented_by_max_flow(
     return int(flow.flow_value), gained.tolist()
 
 
+def _in_order(order: Index | None, positions: Ints) -> Ints:
+    """The arcs at ``positions`` of a ``_group`` order (None: the identity)."""
+    return positions if order is None else order[positions]
+
+
 def _rows_of(indptr: Ints, rows: Ints) -> Ints:
     """Positions ``indptr[r]:indptr[r + 1]`` of every row in ``rows``, concatenated."""
     starts, lengths = indptr[rows], indptr[rows + 1] - indptr[rows]
@@ -756,7 +761,7 @@ class _ArcsBySide:
     def __init__(self, problem: AssignmentProblem) -> None:
         self.ends = (problem.arc_left, problem.arc_right)
         self.sizes = (problem.n_left, problem.n_right)
-        self._grouped: dict[int, tuple[Index, Ints]] = {}
+        self._grouped: dict[int, tuple[Index | None, Ints]] = {}
         self._degree: dict[int, Ints] = {}
 
     def degree(self, side: int) -> Ints:
@@ -765,7 +770,8 @@ class _ArcsBySide:
             self._degree[side] = np.bincount(self.ends[side], minlength=self.sizes[side])
         return self._degree[side]
 
-    def of(self, side: int) -> tuple[Index, Ints]:
+    def of(self, side: int) -> tuple[Index | None, Ints]:
+        """``_group`` of the side's ends (order None: already grouped), made once."""
         if side not in self._grouped:
             self._grouped[side] = _group(self.ends[side], self.sizes[side])
         return self._grouped[side]
@@ -777,8 +783,9 @@ GROUP_CHUNK = 1 << 20
 GROUP_COUNTS = 1 << 24
 
 
-def _group(ends: Index, n: int) -> tuple[Index, Ints]:
-    """Arc indices sorted by node (stable), and each node's start in them.
+def _group(ends: Index, n: int) -> tuple[Index | None, Ints]:
+    """Arc indices sorted by node (stable), and each node's start in them; None instead
+    of the identity when the arcs are grouped already (``_in_order`` reads either).
 
     A counting sort by chunks, on the run's threads: each chunk's arcs are sorted within
     the chunk (numpy's radix sort, node numbers below 2^16 as uint16) and written where
@@ -788,9 +795,9 @@ def _group(ends: Index, n: int) -> tuple[Index, Ints]:
     small = np.int32 if ends.shape[0] < 2**31 else np.int64
     if ends.shape[0] < 2 or bool((ends[1:] >= ends[:-1]).all()):
         # Already grouped (a candidate graph's arcs come by mentee): the stable order
-        # is the identity, and no sort is needed.
+        # is the identity, not made (33 MB at 10,000 x 2,000), and no sort is needed.
         counts = np.bincount(ends, minlength=n)
-        return np.arange(ends.shape[0], dtype=small), np.concatenate([[0], np.cumsum(counts)])
+        return None, np.concatenate([[0], np.cumsum(counts)])
     # Chunks large enough that the chunks x nodes counts stay within GROUP_COUNTS.
     parts = parallel.chunks(ends.shape[0], max(GROUP_CHUNK, ends.shape[0] * n // GROUP_COUNTS))
     per_part = np.stack(
@@ -869,12 +876,12 @@ def _augmented_by_paths(
         frontier = np.flatnonzero(rooms[s] > 0)
         via[s][frontier] = -1
         used_arcs = np.flatnonzero(used)
-        used_order, used_ptr = _group(ends_of(t, used_arcs), sizes[t])
-        used_order = used_arcs[used_order]
+        by_end, used_ptr = _group(ends_of(t, used_arcs), sizes[t])
+        used_order = used_arcs if by_end is None else used_arcs[by_end]
         end = -1
         while frontier.shape[0] and end < 0:
-            arcs = np.concatenate([order[_rows_of(ptr, frontier)],
-                                   n_base + new_order[_rows_of(new_ptr, frontier)]])  # fmt: skip
+            new_arcs = _in_order(new_order, _rows_of(new_ptr, frontier))
+            arcs = np.concatenate([_in_order(order, _rows_of(ptr, frontier)), n_base + new_arcs])
             heads = ends_of(t, arcs)
             new = ~used[arcs] & (via[t][heads] == -2)
             arcs, heads = arcs[new], heads[new]
