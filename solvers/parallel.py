@@ -13,10 +13,11 @@ from __future__ import annotations
 import functools
 import gc
 import os
+import queue
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
@@ -52,21 +53,60 @@ def chunks(n: int, size: int) -> list[slice]:
     return [slice(start, min(start + size, n)) for start in range(0, n, size)]
 
 
-_pool_lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
 _in_pool = threading.local()
 
 
-def _shared_pool() -> ThreadPoolExecutor:
+class _Workers:
+    """Daemon threads that run submitted work, started as the work in flight needs them
+    (up to ``_POOL_SIZE``), each taking the next piece when it is done with one.
+
+    Not ``concurrent.futures.ThreadPoolExecutor``: its threads are not daemons, and one
+    started but not yet registered when Ctrl-C's KeyboardInterrupt lands in the thread
+    that submitted is never told to stop, so the interpreter waited for it forever at
+    exit (a Ctrl-C while solving hung about one run in ten on a busy machine). Daemon
+    threads never hold the process up.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._started = 0
+        self._idle = threading.Semaphore(0)  # one token per piece of work finished
+
+    def submit(self, work: Callable[[], R]) -> Future[R]:
+        future: Future[R] = Future()
+        self._queue.put((work, future))
+        if self._idle.acquire(blocking=False):
+            return future  # a thread is free, or about to be
+        with self._lock:
+            if self._started < _POOL_SIZE:
+                self._started += 1
+                name = f"matcher-blocks_{self._started}"
+                threading.Thread(target=self._serve, name=name, daemon=True).start()
+        return future
+
+    def _serve(self) -> None:
+        _in_pool.worker = True
+        while True:
+            work, future = self._queue.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(work())
+                except BaseException as exc:  # handed to whoever waits on the result
+                    future.set_exception(exc)
+            self._idle.release()
+
+
+_pool_lock = threading.Lock()
+_pool: _Workers | None = None
+
+
+def _shared_pool() -> _Workers:
     """One pool for the process (a new pool per call cost more than small calls' work)."""
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(
-                max_workers=_POOL_SIZE,
-                thread_name_prefix="matcher-blocks",
-                initializer=lambda: setattr(_in_pool, "worker", True),
-            )
+            _pool = _Workers()
         return _pool
 
 

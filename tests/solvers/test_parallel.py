@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
+import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,3 +155,33 @@ def test_stopping_signals_background_work_only_when_the_block_fails() -> None:
     with pytest.raises(parallel.AbandonedError):
         parallel.check(stop)
     parallel.check(None)  # work started without a stop never ends early
+
+
+# Ctrl-C lands just after a block thread has started, before it could be registered.
+_INTERRUPTED_AT_START = """
+import os, threading
+os.environ["COHORT_MATCHER_THREADS"] = "2"
+from solvers import parallel
+real_start = threading.Thread.start
+def start_then_interrupt(self):
+    real_start(self)
+    if self.name.startswith("matcher-blocks"):
+        threading.Thread.start = real_start
+        raise KeyboardInterrupt
+threading.Thread.start = start_then_interrupt
+try:
+    parallel.map_blocks(lambda k: k, range(8))
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+def test_ctrl_c_while_a_block_thread_starts_lets_the_process_exit() -> None:
+    """A thread started as Ctrl-C lands never holds the interpreter up at exit (with
+    ThreadPoolExecutor's threads this hung until killed)."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_AT_START],
+        cwd=root, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (0, "interrupted\n"), done.stderr
