@@ -63,8 +63,8 @@ class _Workers:
     Not ``concurrent.futures.ThreadPoolExecutor``: its threads are not daemons, and one
     started but not yet registered when Ctrl-C's KeyboardInterrupt lands in the thread
     that submitted is never told to stop, so the interpreter waited for it forever at
-    exit (a Ctrl-C while solving hung about one run in ten on a busy machine). Daemon
-    threads never hold the process up.
+    exit (a Ctrl-C at the start of the solve hung the second of twelve tries on a busy
+    machine). Daemon threads never hold the process up.
     """
 
     def __init__(self) -> None:
