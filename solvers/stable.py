@@ -102,15 +102,18 @@ def blocking_pairs(
     right_open = np.bincount(problem.arc_right[taken], minlength=problem.n_right) < (
         problem.right_capacity
     )
-    left_any, right_any = problem.left_demand > 0, problem.right_capacity > 0
+    # Each node's bar as one number: an arc's weight above it makes the node want the
+    # other end (no place at all: nothing passes; a free place: anything does), so each
+    # chunk reads one value per end instead of three.
+    low = np.iinfo(np.int64).min
+    left_bar = np.where(problem.left_demand > 0, np.where(left_open, low, left_worst), big)
+    right_bar = np.where(problem.right_capacity > 0, np.where(right_open, low, right_worst), big)
 
     def chunk(arcs: slice) -> IntArray:
-        left, right = problem.arc_left[arcs], problem.arc_right[arcs]
         left_w = integer_scores(left_weight[arcs])
         right_w = left_w if right_weight is None else integer_scores(right_view[arcs])
-        wants = left_open[left] | (left_w > left_worst[left])
-        wants &= right_open[right] | (right_w > right_worst[right])
-        wants &= left_any[left] & right_any[right]
+        wants = left_w > left_bar[problem.arc_left[arcs]]
+        wants &= right_w > right_bar[problem.arc_right[arcs]]
         wants &= ~used[arcs]
         found: IntArray = np.flatnonzero(wants) + arcs.start
         return found
