@@ -956,9 +956,8 @@ def _variations(solved: SolvedTrack, misses: NearMisses, reach: _Reach | None) -
         )  # fmt: skip
     # +1 place for each full offerer eligible for someone short, most such people first.
     full = (got_right >= problem.right_capacity) & (solved.offered > 0)
-    touching = np.bincount(
-        graph.right, weights=short[graph.left].astype(np.float64), minlength=problem.n_right
-    )
+    # Counted over the arcs of people short, not weighted by a float64 copy of the mask.
+    touching = np.bincount(graph.right[short[graph.left]], minlength=problem.n_right)
     raise_at = np.flatnonzero(full & (touching > 0))
     raise_at = raise_at[np.lexsort((raise_at, -touching[raise_at]))]
     if reach is None:
