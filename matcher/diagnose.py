@@ -1052,7 +1052,10 @@ def fix_basis(solved: SolvedTrack, stop: threading.Event | None = None) -> FixBa
 
 
 def find_fixes(
-    solved: SolvedTrack, misses: NearMisses, stop: threading.Event | None = None
+    solved: SolvedTrack,
+    misses: NearMisses,
+    basis: FixBasis | None,
+    stop: threading.Event | None = None,
 ) -> list[Fix]:
     """Small changes that would fill more requested places, most places first.
 
@@ -1062,18 +1065,9 @@ def find_fixes(
     places), several-unit ones are one max flow on that residual graph, and the rest
     (when the base is not a proven maximum flow) are re-solved. At most
     ``diagnosis.max_variations`` max flows or re-solves of this track, and as many fixes
-    listed. ``stop`` (``solvers.parallel.stopping``) ends it between variations.
+    listed. ``basis``: ``fix_basis(solved)``, made beside the near misses. ``stop``
+    (``solvers.parallel.stopping``) ends it between variations.
     """
-    return fixes_from(solved, misses, fix_basis(solved, stop), stop)
-
-
-def fixes_from(
-    solved: SolvedTrack,
-    misses: NearMisses,
-    basis: FixBasis | None,
-    stop: threading.Event | None = None,
-) -> list[Fix]:
-    """``find_fixes`` on a ``fix_basis`` made already (beside the near misses)."""
     parallel.check(stop)
     if basis is None:
         return []

@@ -27,8 +27,8 @@ from matcher.diagnose import (
     SolvedTrack,
     alternates,
     best_below_minimum,
+    find_fixes,
     fix_basis,
-    fixes_from,
     near_misses,
     pair_score,
     rankings,
@@ -703,7 +703,7 @@ def bipartite_track(
         # (solvers.parallel) while the pairs and the people left short are explained.
         misses_of = Pending(lambda: near_misses(scorer, short, stop))
         basis_of = Pending(lambda: fix_basis(solved, stop))
-        fixes_of = Pending(lambda: fixes_from(solved, misses_of.result(), basis_of.result(), stop))
+        fixes_of = Pending(lambda: find_fixes(solved, misses_of.result(), basis_of.result(), stop))
         n_alt = config.diagnosis.alternates
         # One shortlist per side holds each person's alternates (past their own pairs)
         # and the partners their reason names, so the arcs are narrowed once per side.
@@ -860,8 +860,7 @@ def _unmatched(
         graph.right, graph.left, graph.score, short_right, NAMES_SHOWN, shortlists[1]
     )
     # Python values for the loops over people (numpy scalars cost more to read and print).
-    offered_of = offered.tolist()
-    no_place = [_no_place(n) for n in offered_of]
+    no_place = [_no_place(n) for n in offered.tolist()]
     got_l, wanted_l, room_l = got_left.tolist(), wanted.tolist(), room_left.tolist()
     eligible_l, open_l = eligible_left.tolist(), open_left.tolist()
     below_l, below_best_l, below_who_l = (a.tolist() for a in (below_count, below_best, below_who))

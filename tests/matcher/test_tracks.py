@@ -226,7 +226,7 @@ def test_a_failed_explanation_stops_the_diagnosis_threads(
     monkeypatch.setattr(tracks, "near_misses", slow_near_misses)
     monkeypatch.setattr(tracks, "shortlist", broken_shortlist)
     monkeypatch.setattr(tracks, "fix_basis", slow_fix_basis)
-    monkeypatch.setattr(tracks, "fixes_from", fixes)
+    monkeypatch.setattr(tracks, "find_fixes", fixes)
     config = ProgramConfig.load(DATA / "sample_program.toml")
     with pytest.raises(RuntimeError, match="explaining failed"):
         run([DATA / "sample_survey.csv"], config)
