@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from benchmarks.stage_worker import STAGES
 from matcher.memory import PAIR_BYTES_AT_LEAST
+from solvers.pruned import seed_tops
 
 if TYPE_CHECKING:
     from benchmarks.run import Bench
@@ -439,6 +440,7 @@ def _beyond(bench: Bench) -> list[str]:
     slope, intercept = _fit([(float(x), float(y)) for x, y in zip(pairs, peak, strict=True)])
     big_bytes = intercept + slope * big_pairs
     per_second = pairs[-1] / seconds[-1]
+    left_top, right_top = seed_tops(round(big_pairs))
     return [
         "",
         f"## {BIG[0]:,} x {BIG[1]:,}, and past one machine",
@@ -451,8 +453,9 @@ def _beyond(bench: Bench) -> list[str]:
         f"pair fitted above, {big_bytes / 1e9:,.0f} GB, and at this run's "
         f"{per_second / 1e6:.1f} M pairs per second end to end, about "
         f"{big_pairs / per_second / 60:,.0f} min. Pruning already keeps the flow itself "
-        "small (`pruned_flow` solves each mentee's top 40 and each mentor's top 250, about "
-        f"{(40 * BIG[0] + 250 * BIG[1]) / 1e6:.0f} M arcs at that size, and prices every "
+        f"small (`pruned_flow` solves each mentee's top {left_top} and each mentor's top "
+        f"{right_top}, about {(left_top * BIG[0] + right_top * BIG[1]) / 1e6:.0f} M arcs at "
+        "that size, and prices every "
         "other pair, a vectorised pass, to prove the optimum); what does not scale yet is "
         "keeping every pair. Such a track is refused before it is scored, with the pairs, the "
         "memory and what would make it fit (every pair certainly takes "

@@ -68,12 +68,12 @@ def return_freed_arrays() -> bool:
 
 #: Bytes every candidate pair certainly takes while its track is solved: the graph's two
 #: ends and score (8 bytes each) and the problem's weight (8). A run needs more than this
-#: (scratch, the solver's subsets): about 69 bytes a pair at 131 M pairs
+#: (scratch, the solver's subsets): about 63 bytes a pair at 131 M pairs
 #: (``benchmarks/RESULTS.md``), so a track refused on this figure could not have fitted.
 PAIR_BYTES_AT_LEAST = 32
-#: What a run took per candidate pair at scale, for the message (40,000 x 8,000: 9.05 GB
+#: What a run took per candidate pair at scale, for the message (40,000 x 8,000: 8.18 GB
 #: at 131 M pairs, ``benchmarks/RESULTS.md``).
-PAIR_BYTES_MEASURED = 69
+PAIR_BYTES_MEASURED = 63
 
 #: Linux's view of memory the process can still take without swapping...
 _MEMINFO = Path("/proc/meminfo")
