@@ -84,8 +84,8 @@ def assert_same_optimum(instance: Instance, left_top: int, right_top: int) -> in
     default, default_chunk = pruned_module.KEEP_SLACK, pruned_module.PRICE_CHUNK
     reseeds = pruned_module.RESEEDS
     rounds_at_default = 0
-    for slack, chunk, rounds in ((0, 3, 1), (10**12, 7, 0), (default, default_chunk, reseeds)):
-        with on_two_threads(pruned_module, KEEP_SLACK=slack, PRICE_CHUNK=chunk, RESEEDS=rounds):
+    for slack, chunk, fresh in ((0, 3, 1), (10**12, 7, 0), (default, default_chunk, reseeds)):
+        with on_two_threads(pruned_module, KEEP_SLACK=slack, PRICE_CHUNK=chunk, RESEEDS=fresh):
             pruned, rounds = solve_pruned_flow_rounds(
                 instance.problem, left_top=left_top, right_top=right_top
             )
