@@ -274,12 +274,28 @@ def test_top_arcs_keeps_at_least_each_nodes_best(nodes: list[int], data: st.Data
         assert kept[best].all()
 
 
+def test_top_arcs_cut_keeps_nothing_of_the_bucket_below() -> None:
+    """One node, 10 arcs: 56 buckets of 10,001 levels, so the top bucket starts at
+    9,822.4. The best arc fills a quota of 1 from the top bucket; the others, at 9,822
+    (the bucket below), stay out, though a cut rounding the first score down keeps them."""
+    below = 55 * (SCORE_SCALE + 1) // 56
+    assert _n_buckets(10, 1) == 56
+    assert below * 56 < 55 * (SCORE_SCALE + 1)
+    scores = np.array([SCORE_SCALE] + [below] * 9, dtype=np.int64)
+    kept = top_arcs(np.zeros(10, dtype=np.int64), scores, np.array([1]))
+    np.testing.assert_array_equal(kept, [True] + [False] * 9)
+
+
+def _n_buckets(n_arcs: int, n_nodes: int) -> int:
+    per_node = 4 * n_arcs // max(n_nodes, 1) + 16
+    return max(1, min(SCORE_SCALE + 1, (1 << 22) // max(n_nodes, 1), per_node))
+
+
 def _top_arcs_whole(nodes: npt.NDArray[np.int64], scores: npt.NDArray[np.int64],
                     quota: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:  # fmt: skip
     """The histogram cut over the whole array at once (as ``top_arcs`` was written)."""
     n_nodes = quota.shape[0]
-    per_node = 4 * nodes.shape[0] // max(n_nodes, 1) + 16
-    n_buckets = max(1, min(SCORE_SCALE + 1, (1 << 22) // max(n_nodes, 1), per_node))
+    n_buckets = _n_buckets(nodes.shape[0], n_nodes)
     bucket = scores * n_buckets // (SCORE_SCALE + 1)
     counts = np.bincount(nodes * n_buckets + bucket, minlength=n_nodes * n_buckets)
     from_top = np.cumsum(counts.reshape(n_nodes, n_buckets)[:, ::-1], axis=1)
@@ -300,11 +316,15 @@ def test_top_arcs_in_chunks_on_threads_cut_as_the_whole_array(
     nodes: list[int], grouped: bool, chunk: int, data: st.DataObject
 ) -> None:
     """Counted and cut a few arcs at a time on two threads, arcs grouped by node or not,
-    the arcs kept are exactly those of one histogram over every arc."""
+    the arcs kept are exactly those of one histogram over every arc. Scores are drawn
+    around bucket edges too, where the cut by score must agree with the cut by bucket."""
     node_array = np.asarray(sorted(nodes) if grouped else nodes, dtype=np.int64)
+    n_buckets = _n_buckets(len(nodes), 7)
+    edges = [e + d for k in range(n_buckets + 1) for d in (-1, 0, 1)
+             if 0 <= (e := k * (SCORE_SCALE + 1) // n_buckets) + d <= SCORE_SCALE]  # fmt: skip
+    score = st.one_of(st.integers(0, SCORE_SCALE), st.sampled_from(edges))
     scores = np.asarray(
-        data.draw(st.lists(st.integers(0, SCORE_SCALE), min_size=len(nodes), max_size=len(nodes))),
-        dtype=np.int64,
+        data.draw(st.lists(score, min_size=len(nodes), max_size=len(nodes))), dtype=np.int64
     )
     quota = np.asarray(data.draw(st.lists(st.integers(-1, 9), min_size=7, max_size=7)))
     with on_two_threads(pruned_module, _TOP_CHUNK=chunk, _CUT_CHUNK=chunk, _ARCS_PER_CELL=0):
