@@ -288,7 +288,7 @@ def test_top_arcs_cut_keeps_nothing_of_the_bucket_below() -> None:
 
 def _n_buckets(n_arcs: int, n_nodes: int) -> int:
     per_node = 4 * n_arcs // max(n_nodes, 1) + 16
-    return max(1, min(SCORE_SCALE + 1, (1 << 22) // max(n_nodes, 1), per_node))
+    return max(1, min(SCORE_SCALE + 1, pruned_module._HISTOGRAM_CELLS // max(n_nodes, 1), per_node))
 
 
 def _top_arcs_whole(nodes: npt.NDArray[np.int64], scores: npt.NDArray[np.int64],
