@@ -739,7 +739,7 @@ def bipartite_track(
             ]
             cohorts.append(Cohort(
                 id=f"{COHORT_PREFIX[track]}{len(cohorts) + 1:03d}", track=track, members=members,
-                pairs=pairs, score=round(float(np.mean([p.score for p in pairs])), 2),
+                pairs=pairs, score=round(sum(p.score for p in pairs) / len(pairs), 2),
             ))  # fmt: skip
             for pair in pairs:
                 budget.use(pair.a)
