@@ -60,13 +60,12 @@ DENSE_BELOW = 200_000
 #: Arcs priced per call (a few chunks per thread: the run's threads share them).
 PRICE_CHUNK = 1 << 20
 #: Cells of the per-node histograms that pick top arcs in linear time instead of sorting
-#: 10^7 arcs (seconds); bounds their memory to 16 MB, below glibc's largest mmap
-#: threshold, so one call's histograms reuse the last one's pages. Measured at 8.3 M
-#: arcs: 4 M cells took 0.055-0.09 s a side, 2 M 0.05-0.067 s, with the same seed but
-#: for 0.2% more arcs.
+#: 10^7 arcs (seconds); bounds each to 16 MB. Measured at 8.3 M arcs: 4 M cells took
+#: 0.055-0.09 s a side, 2 M 0.05-0.067 s, with the same seed but for 0.2% more arcs.
 _HISTOGRAM_CELLS = 1 << 21
-#: Arcs ``top_arcs`` counts at once (its scratch: 16 bytes an arc, plus a histogram,
-#: below the allocator's mmap threshold so that chunks reuse memory)...
+#: Arcs ``top_arcs`` counts at once (its scratch: 12 bytes an arc, plus a histogram):
+#: a few MB mapped and freed chunk after chunk cost the kernel far less than scratch of
+#: every arc at once...
 _TOP_CHUNK = 1 << 20
 #: ...arcs grouped by node or not, judged from this many spread over them...
 _GROUPED_SAMPLE = 4096
