@@ -32,12 +32,8 @@ RULES = (
 )  # fmt: skip
 #: Components without data take this value, so they neither help nor hurt a pair.
 NEUTRAL = 0.5
-#: Pairs scored per block (block rows x all mentors), bounding scratch memory. A block's
-#: kept cells (8 bytes each, about 40% of its pairs) then stay below the 4 MiB from which
-#: ``matcher.memory`` has glibc map arrays afresh: at 2,000,000 pairs each block's were
-#: new pages to fault in. 10,000 x 2,000: scoring 0.44 s against 0.57 s (medians of 4
-#: alternated runs), peak about 15 MiB higher.
-BLOCK_PAIRS = 1 << 20
+#: Pairs scored per block (block rows x all mentors), bounding scratch memory.
+BLOCK_PAIRS = 2_000_000
 #: Problems with at most this many pairs keep every row's masks and components from
 #: ``candidates`` (about 8 MB) so the diagnosis does not score its rows again.
 KEEP_WHOLE_BELOW = 250_000
