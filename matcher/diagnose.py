@@ -599,10 +599,8 @@ def _reach(
     return _Reach(start=start, to_sink=back_pred[offer_nodes] >= 0)
 
 
-#: Arcs read at once by ``_search``: bounds its scratch memory (about 40 bytes an arc),
-#: each array of it (2 MB of int64) below ``matcher.memory.MMAP_THRESHOLD``, so chunk
-#: after chunk reuses the heap's pages instead of mapping fresh ones.
-SEARCH_CHUNK = 1 << 18
+#: Arcs read at once by ``_search``: bounds its scratch memory (about 40 bytes an arc).
+SEARCH_CHUNK = parallel.SCRATCH_ARCS
 
 
 def _search(by_side: _ArcsBySide, used: Bool, first: Ints, *, forward: bool) -> Ints:
@@ -779,9 +777,8 @@ class _ArcsBySide:
         return self._grouped[side]
 
 
-#: Arcs ``_group`` sorts at once: a chunk's sort stays in cache, its scratch in the
-#: heap (below ``matcher.memory.MMAP_THRESHOLD``)...
-GROUP_CHUNK = 1 << 18
+#: Arcs ``_group`` sorts at once: a chunk's sort stays in cache...
+GROUP_CHUNK = parallel.SCRATCH_ARCS
 #: ...unless its count per chunk and node would exceed this many (8 bytes each).
 GROUP_COUNTS = 1 << 24
 

@@ -43,7 +43,7 @@ SAMPLE_ROWS = 2048
 #: team, place or sign-up date, which the rules follow).
 SAMPLE_RUNS = 32
 #: Cells ``cell_scores`` sums at once (float64 scratch of 2 MiB, below the mmap threshold).
-_CELL_CHUNK = 1 << 18
+_CELL_CHUNK = parallel.SCRATCH_ARCS
 
 Bool = npt.NDArray[np.bool_]
 _T = TypeVar("_T", bound=np.generic)

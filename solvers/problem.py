@@ -23,7 +23,7 @@ SCORE_SCALE = 10_000
 #: Weights converted at once by ``integer_scores``: its scratch stays a few MB.
 CONVERT_CHUNK = 1 << 19
 #: Arcs an ``AssignmentProblem`` checks at once (2 MB of int64 scratch).
-CHECK_CHUNK = 1 << 18
+CHECK_CHUNK = parallel.SCRATCH_ARCS
 
 
 def integer_scores(

@@ -57,26 +57,19 @@ KEEP_SLACK = SCORE_SCALE // 20
 RESEEDS = 3
 #: Candidate pairs below which ``solve_pruned_flow`` solves them all at once.
 DENSE_BELOW = 200_000
-#: Arcs priced per call (chunks for the run's threads to share). Each array of a chunk
-#: (2 MB of int64) stays below the 4 MiB from which ``matcher.memory`` has glibc map
-#: arrays afresh, so chunk after chunk reuses the heap's pages: at 1 << 20 every chunk
-#: was new pages for the kernel to zero. With this and the other 2 MB chunks (top arcs,
-#: blocking pairs, the diagnosis's searches), a 10,000 x 2,000 run took 3.36-3.66 s
-#: (median 3.51) against 3.65-4.19 s (3.80), kernel time 1.28 s against 1.62 s, peak
-#: 831-841 against 858-900 MiB (5 alternated runs each).
-PRICE_CHUNK = 1 << 18
+#: Arcs priced per call (chunks for the run's threads to share; scratch in the heap).
+PRICE_CHUNK = parallel.SCRATCH_ARCS
 #: Cells of the per-node histograms that pick top arcs in linear time instead of sorting
 #: 10^7 arcs (seconds); bounds each to 16 MB. Measured at 8.3 M arcs: 4 M cells took
 #: 0.055-0.09 s a side, 2 M 0.05-0.067 s, with the same seed but for 0.2% more arcs.
 _HISTOGRAM_CELLS = 1 << 21
-#: Arcs ``top_arcs`` counts at once (its scratch: 12 bytes an arc, plus a histogram),
-#: in the heap like ``PRICE_CHUNK``'s: scratch of every arc at once was fresh memory
-#: on every call...
-_TOP_CHUNK = 1 << 18
+#: Arcs ``top_arcs`` counts at once (its scratch: 12 bytes an arc, plus a histogram,
+#: in the heap: scratch of every arc at once was fresh memory on every call)...
+_TOP_CHUNK = parallel.SCRATCH_ARCS
 #: ...arcs grouped by node or not, judged from this many spread over them...
 _GROUPED_SAMPLE = 4096
 #: ...and compares with their node's cut at once.
-_CUT_CHUNK = 1 << 18
+_CUT_CHUNK = parallel.SCRATCH_ARCS
 #: A chunk of arcs not grouped by node has at least this many arcs per histogram cell.
 _ARCS_PER_CELL = 2
 #: Levels of a score fed to ``top_arcs``; weights use exactly these (0..SCORE_SCALE).

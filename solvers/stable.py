@@ -24,9 +24,8 @@ from solvers import parallel
 from solvers.problem import SCORE_SCALE, AssignmentProblem, IntArray, integer_scores
 from solvers.solution import Solution, Status
 
-#: Arcs ``blocking_pairs`` reads at once (its scratch is about 40 bytes an arc; 2 MB
-#: arrays, which the allocator serves from the heap: see ``PRICE_CHUNK`` in pruned.py).
-BLOCKING_CHUNK = 1 << 18
+#: Arcs ``blocking_pairs`` reads at once (its scratch is about 40 bytes an arc).
+BLOCKING_CHUNK = parallel.SCRATCH_ARCS
 
 BoolArray = npt.NDArray[np.bool_]
 

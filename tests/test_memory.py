@@ -11,6 +11,7 @@ import pytest
 
 from matcher import memory
 from matcher.memory import TRIM_THRESHOLD, return_freed_arrays
+from solvers import parallel
 
 # Each script below runs in a fresh process after this start ("fixed": the thresholds
 # set), and prints the MiB its arrays grew the process by, then the MiB still resident
@@ -141,3 +142,9 @@ def test_pairs_are_refused_only_past_the_memory_they_certainly_take() -> None:
     with pytest.raises(memory.TooLargeError, match=r"^about 813,582,959 candidate pairs need "
                        r"at least 26\.0 GB of memory; 23\.6 GB is available$"):  # fmt: skip
         memory.check_pairs_fit(813_582_959, 23_600_000_000, estimated=True)
+
+
+def test_chunk_scratch_stays_below_the_mmap_threshold() -> None:
+    """Chunked passes keep each int64 scratch array in the heap, which chunk after chunk
+    reuses; from ``MMAP_THRESHOLD`` up every chunk would map and zero fresh pages."""
+    assert parallel.SCRATCH_ARCS * 8 < memory.MMAP_THRESHOLD  # int64: 8 bytes
